@@ -1,0 +1,1 @@
+"""Actor runtime: mailboxes, supervision, rate budgets and the SCI actor."""

@@ -1,0 +1,1 @@
+"""Jira Cloud: async client and a faithful simulator of its REST API."""

@@ -1,0 +1,1 @@
+"""Zoho: OAuth (all data centers), CRM and Projects clients, and their simulators."""

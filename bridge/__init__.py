@@ -1,0 +1,3 @@
+"""Zoho ⇄ Jira bridge daemon."""
+
+__version__ = "0.1.0"
