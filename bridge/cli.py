@@ -1,0 +1,69 @@
+"""``bridge`` command line. Each subcommand is one small function registered below."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bridge import __version__
+from bridge import config as config_module
+from bridge.config import ConfigError
+
+EXIT_CONFIG = 2
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    print(__version__)
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = config_module.load(args.path)
+    print(
+        f"{args.path}: OK ({len(config.sci)} SCI(s); listens on "
+        f"{config.http.host}:{config.http.port}; store {config.database_path()})"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bridge.daemon import run
+
+    return run(Path(args.config))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bridge", description="Zoho ⇄ Jira bridge daemon")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the daemon")
+    run.add_argument("--config", required=True, type=Path, help="path to the TOML config")
+    run.set_defaults(handler=cmd_run)
+
+    check = commands.add_parser("check-config", help="validate a config file and exit")
+    check.add_argument("path", type=Path)
+    check.set_defaults(handler=cmd_check_config)
+
+    version = commands.add_parser("version", help="print the version")
+    version.set_defaults(handler=cmd_version)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Command = args.handler
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"bridge: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""Configuration: one TOML file, every value overridable by ``BRIDGE_…`` environment variables.
+
+* ``BRIDGE_HTTP__PORT=9000`` overrides ``[http] port``; ``__`` separates nesting levels
+  (``BRIDGE_ZOHO__CRM__CLIENT_ID`` → ``[zoho.crm] client_id``).
+* Secret values may be written as ``credential:NAME`` (read from ``$CREDENTIALS_DIRECTORY/NAME``,
+  as systemd's ``LoadCredential=`` provides) or ``file:/path``; literals work but are discouraged.
+* Bad config raises ``ConfigError`` naming the key, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from bridge.sci import SciConfig
+
+ENV_PREFIX = "BRIDGE_"
+
+
+class ConfigError(Exception):
+    """A configuration problem a person can fix; the message says where and how."""
+
+
+class Secret(str):
+    """A string that never shows itself in reprs, logs or tracebacks."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+
+class Base(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
+
+
+class DaemonConfig(Base, kw_only=True):
+    drain_timeout: float = 20.0
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Where Jira can reach this daemon; used when registering the webhook.
+    public_url: str = ""
+
+
+class HttpConfig(Base, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1_048_576
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be 0..65535, got {self.port}")
+        if self.max_body_bytes < 1024:
+            raise ValueError("max_body_bytes must be at least 1024")
+
+
+class StoreConfig(Base, kw_only=True):
+    path: str = ""  # default: $STATE_DIRECTORY/bridge.db, else ./var/bridge.db
+    encryption_key: str = ""  # Fernet key (secret reference); required once secrets are stored
+
+
+class SupervisorConfig(Base, kw_only=True):
+    max_restarts: int = 5
+    restart_window: float = 60.0
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    mailbox_size: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.max_restarts < 0 or self.restart_window <= 0 or self.mailbox_size < 1:
+            raise ValueError("max_restarts >= 0, restart_window > 0 and mailbox_size >= 1")
+
+
+class JiraConnection(Base, kw_only=True):
+    site_url: str
+    email: str = ""
+    api_token: str = ""
+    webhook_secret: str = ""
+    delivery: Literal["webhook", "poll", "both"] = "webhook"
+    requests_per_second: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.site_url.startswith(("https://", "http://")):
+            raise ValueError("site_url must start with https://")
+
+
+DataCenter = Literal["US", "EU", "IN", "AU", "JP", "CN", "UK", "CA", "SA"]
+
+
+class ZohoConnection(Base, kw_only=True):
+    data_center: DataCenter = "US"
+    client_id: str
+    client_secret: str = ""
+    refresh_token: str = ""
+    grant_code: str = ""
+    accounts_url: str = ""  # overrides the data center's accounts host
+    api_url: str = ""  # overrides the data center's API host
+    requests_per_second: float = 5.0
+
+
+class ZohoConfig(Base, kw_only=True):
+    crm: ZohoConnection | None = None
+    projects: ZohoConnection | None = None
+
+
+class Config(Base, kw_only=True):
+    daemon: DaemonConfig = DaemonConfig()
+    http: HttpConfig = HttpConfig()
+    store: StoreConfig = StoreConfig()
+    supervisor: SupervisorConfig = SupervisorConfig()
+    jira: JiraConnection | None = None
+    zoho: ZohoConfig = ZohoConfig()
+    sci: list[SciConfig] = []
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for index, item in enumerate(self.sci):
+            if item.id in seen:
+                raise ValueError(f"sci[{index}].id {item.id!r} is used twice")
+            seen.add(item.id)
+
+    def database_path(self) -> Path:
+        if self.store.path:
+            return Path(self.store.path)
+        state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+        return Path(state or "var") / "bridge.db"
+
+
+SECRET_KEYS = frozenset(
+    {
+        "api_token", "webhook_secret", "client_secret", "refresh_token", "grant_code",
+        "encryption_key",
+    }
+)
+
+
+# -- loading --------------------------------------------------------------------------
+def load(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
+    environ = os.environ if environ is None else environ
+    raw = _read_toml(Path(path))
+    _apply_env(raw, environ)
+    _resolve_secrets(raw, environ, ())
+    try:
+        return msgspec.convert(raw, Config, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(explain(exc, raw)) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        keys = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
+        node = raw
+        for key in keys[:-1]:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"environment {name}: {'.'.join(keys[:-1])} is not a section")
+            node = child
+        node[keys[-1]] = value
+
+
+def _resolve_secrets(node: Any, environ: Mapping[str, str], path: tuple[str, ...]) -> None:
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _resolve_secrets(item, environ, (*path, str(index)))
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key in SECRET_KEYS and isinstance(value, str):
+            node[key] = Secret(_read_secret(value, environ, ".".join((*path, key))))
+        else:
+            _resolve_secrets(value, environ, (*path, key))
+
+
+def _read_secret(value: str, environ: Mapping[str, str], key: str) -> str:
+    if value.startswith("credential:"):
+        directory = environ.get("CREDENTIALS_DIRECTORY")
+        if not directory:
+            raise ConfigError(
+                f"{key}: refers to {value!r} but $CREDENTIALS_DIRECTORY is not set "
+                "(use LoadCredential= in the unit, or file:/path)"
+            )
+        target = Path(directory) / value.removeprefix("credential:")
+    elif value.startswith("file:"):
+        target = Path(value.removeprefix("file:"))
+    else:
+        return value
+    try:
+        return target.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{key}: cannot read secret file {target}: {exc.strerror}") from None
+
+
+# -- error messages ---------------------------------------------------------------------
+def explain(exc: msgspec.ValidationError, raw: Mapping[str, Any]) -> str:
+    """Turn msgspec's message into: key, bad value, what is allowed."""
+    text = str(exc)
+    message, _, where = text.rpartition(" - at `") if " - at `" in text else (text, "", "$")
+    path = where.rstrip("`").removeprefix("$")
+    key = path.lstrip(".") or "(top level)"
+    steps = _steps(path)
+    annotation = _annotation_at(Config, steps)
+    parts = [f"config key `{key}`: {message}"]
+    if "unknown field" not in message:
+        found, value = _value_at(raw, steps)
+        if found and not isinstance(value, dict | list):
+            shown = "***" if steps and steps[-1] in SECRET_KEYS else repr(value)
+            parts.append(f"got {shown}")
+    allowed = _allowed(annotation, message)
+    if allowed:
+        parts.append(f"allowed: {allowed}")
+    return "; ".join(parts)
+
+
+def _steps(path: str) -> list[str | int]:
+    steps: list[str | int] = []
+    for token in path.replace("[", ".[").split("."):
+        if not token:
+            continue
+        steps.append(int(token[1:-1]) if token.startswith("[") else token)
+    return steps
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip ``X | None`` and ``list[X]`` down to X."""
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _unwrap(args[0]) if len(args) == 1 else tp
+    return tp
+
+
+def _annotation_at(tp: Any, steps: list[str | int]) -> Any:
+    for step in steps:
+        tp = _unwrap(tp)
+        if isinstance(step, int):
+            args = typing.get_args(tp)
+            tp = args[0] if args else Any
+        elif isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+            tp = typing.get_type_hints(tp).get(step, Any)
+        else:
+            return Any
+    return tp
+
+
+def _value_at(raw: Any, steps: list[str | int]) -> tuple[bool, Any]:
+    node = raw
+    for step in steps:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return False, None
+    return True, node
+
+
+def _allowed(annotation: Any, message: str) -> str:
+    target = _unwrap(annotation)
+    if typing.get_origin(target) is Literal:
+        return ", ".join(str(v) for v in typing.get_args(target))
+    if "unknown field" in message and isinstance(target, type) and issubclass(
+        target, msgspec.Struct
+    ):
+        return "keys " + ", ".join(target.__struct_fields__)
+    return ""

@@ -1,0 +1,185 @@
+"""Daemon lifecycle: open the store, start actors and the HTTP server, serve signals.
+
+Start-up order: store (migrations) → supervisor + one actor per enabled SCI → HTTP
+listener → READY=1. Shutdown reverses it: stop accepting HTTP, drain actors within
+``daemon.drain_timeout`` (pending work is durable), close the store, exit 0.
+SIGHUP re-reads the config: actors whose SCI changed restart, the others keep running.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+import msgspec
+import structlog
+from aiohttp import web
+
+from actors.backoff import Backoff
+from actors.sci import SciActor, SyncEngine
+from actors.supervisor import ActorFactory, RestartPolicy, Supervisor
+from bridge import config as config_module
+from bridge import logging as bridge_logging
+from bridge.config import Config, ConfigError
+from bridge.http.app import build_app
+from bridge.http.metrics import register_actor_metrics
+from bridge.journal import JournalEngine
+from bridge.runtime import Runtime
+from bridge.sci import SciConfig
+from bridge.secretbox import SecretBox
+from bridge.store import SciRecord, SqliteStore, Store
+from bridge.systemd import Notifier
+
+log = structlog.get_logger("bridge.daemon")
+
+
+def restart_policy(config: Config) -> RestartPolicy:
+    sup = config.supervisor
+    return RestartPolicy(
+        max_restarts=sup.max_restarts,
+        within=sup.restart_window,
+        backoff=Backoff(base=sup.backoff_base, cap=sup.backoff_cap),
+    )
+
+
+def secret_box(config: Config) -> SecretBox:
+    """The store's encryption key: configured, or created once beside the database."""
+    if config.store.encryption_key:
+        return SecretBox(config.store.encryption_key.encode())
+    key_file = config.database_path().with_name("store.key")
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.touch(mode=0o600)
+        key_file.write_bytes(SecretBox.generate_key())
+        log.warning("store.key_generated", path=str(key_file))
+    return SecretBox(key_file.read_bytes().strip())
+
+
+def actor_plan(
+    config: Config, store: Store, engine: SyncEngine
+) -> dict[str, tuple[str, ActorFactory]]:
+    """{sci id: (fingerprint, factory)} for every enabled SCI."""
+
+    def factory(sci: SciConfig) -> ActorFactory:
+        return lambda: SciActor(sci, store, engine)
+
+    return {
+        sci.id: (msgspec.json.encode(sci).decode(), factory(sci))
+        for sci in config.sci
+        if sci.enabled
+    }
+
+
+async def save_scis(store: Store, config: Config) -> None:
+    """Declarative SCIs from the config file are mirrored into the store."""
+    for sci in config.sci:
+        await store.put_sci(
+            SciRecord(
+                id=sci.id, name=sci.name, kind=sci.zoho.system,
+                definition=msgspec.json.encode(sci), enabled=sci.enabled,
+            )
+        )
+
+
+class Daemon:
+    def __init__(
+        self,
+        config_path: Path,
+        config: Config,
+        *,
+        notifier: Notifier | None = None,
+        engine: SyncEngine | None = None,
+        load: Callable[[Path], Config] = config_module.load,
+    ) -> None:
+        self.config_path = config_path
+        self.notifier = notifier or Notifier()
+        self.engine = engine or JournalEngine()
+        self._load = load
+        store = SqliteStore(config.database_path(), secret_box(config))
+        supervisor = Supervisor(
+            restart_policy(config), mailbox_size=config.supervisor.mailbox_size
+        )
+        self.runtime = Runtime(config=config, store=store, supervisor=supervisor)
+
+    async def serve(self) -> int:
+        runtime = self.runtime
+        await runtime.store.open()
+        runtime.migrations_done = True
+        unregister = register_actor_metrics(runtime.supervisor.snapshot)
+        try:
+            await save_scis(runtime.store, runtime.config)
+            async with anyio.create_task_group() as group:
+                await group.start(runtime.supervisor.run)
+                await self._reconcile()
+                runner, address = await self._listen()
+                self.notifier.ready(f"listening on {address}")
+                log.info("daemon.ready", address=address, scis=len(runtime.config.sci))
+                if self.notifier.watchdog_interval:
+                    group.start_soon(self._watchdog, self.notifier.watchdog_interval)
+                await self._serve_signals()
+                self.notifier.stopping()
+                await self._shutdown(runner)
+                group.cancel_scope.cancel()
+        finally:
+            unregister()
+            with anyio.CancelScope(shield=True):
+                await runtime.store.close()
+        log.info("daemon.stopped")
+        return 0
+
+    async def _listen(self) -> tuple[web.AppRunner, str]:
+        http = self.runtime.config.http
+        runner = web.AppRunner(build_app(self.runtime), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, http.host, http.port, shutdown_timeout=5.0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        return runner, f"http://{host}:{port}"
+
+    async def _serve_signals(self) -> None:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+            async for signum in signals:
+                if signum != signal.SIGHUP:
+                    log.info("daemon.stopping", signal=signal.Signals(signum).name)
+                    return
+                await self.reload()
+
+    async def reload(self) -> None:
+        """Re-read config; restart only the actors whose SCI changed."""
+        self.notifier.reloading()
+        try:
+            fresh = self._load(self.config_path)
+        except ConfigError as exc:
+            log.error("config.reload_rejected", error=str(exc))
+            self.notifier.ready("reload rejected: keeping the previous configuration")
+            return
+        self.runtime.config = fresh
+        await save_scis(self.runtime.store, fresh)
+        restarted = await self._reconcile()
+        log.info("config.reloaded", restarted=restarted)
+        self.notifier.ready(f"reloaded; restarted {len(restarted)} actor(s)")
+
+    async def _reconcile(self) -> list[str]:
+        runtime = self.runtime
+        plan = actor_plan(runtime.config, runtime.store, self.engine)
+        return await runtime.supervisor.reconcile(plan, runtime.config.daemon.drain_timeout)
+
+    async def _shutdown(self, runner: web.AppRunner) -> None:
+        grace = self.runtime.config.daemon.drain_timeout
+        with anyio.CancelScope(shield=True):
+            await runner.cleanup()  # stops accepting, lets in-flight requests finish
+            await self.runtime.supervisor.shutdown(grace)
+
+    async def _watchdog(self, interval: float) -> None:
+        """Pings from the event loop itself: a stuck loop stops them and systemd restarts us."""
+        while True:
+            self.notifier.watchdog()
+            await anyio.sleep(interval)
+
+
+def run(config_path: Path) -> int:
+    config = config_module.load(config_path)
+    bridge_logging.configure(config.daemon.log_level)
+    return anyio.run(Daemon(config_path, config).serve)

@@ -1,0 +1,1 @@
+"""The daemon's HTTP surface: webhooks, health, metrics (and later the admin UI/API)."""

@@ -1,0 +1,76 @@
+"""Which SCIs a Jira event concerns (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from bridge.sci import SciConfig
+
+
+class _Named(msgspec.Struct):
+    key: str = ""
+    name: str = ""
+
+
+class _IssueFields(msgspec.Struct):
+    project: _Named | None = None
+    issuetype: _Named | None = None
+
+
+class _Issue(msgspec.Struct):
+    key: str = ""
+    fields: _IssueFields | None = None
+
+
+class JiraEventView(msgspec.Struct):
+    """The few fields of a Jira webhook body that routing needs."""
+
+    webhookEvent: str = ""
+    issue: _Issue | None = None
+
+
+_decoder = msgspec.json.Decoder(JiraEventView)
+
+
+class NotAnEvent(ValueError):
+    pass
+
+
+def decode_event(body: bytes) -> JiraEventView:
+    try:
+        return _decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        raise NotAnEvent(f"malformed JSON: {exc}") from None
+
+
+def scope_of(event: JiraEventView) -> tuple[str, str | None]:
+    """(project key, issue type name or None when the payload does not say)."""
+    issue = event.issue
+    if issue is None:
+        return "", None
+    fields = issue.fields
+    project = fields.project.key if fields and fields.project else ""
+    if not project and "-" in issue.key:
+        project = issue.key.rsplit("-", 1)[0]
+    issue_type = fields.issuetype.name if fields and fields.issuetype else None
+    return project, issue_type or None
+
+
+def route(event: JiraEventView, scis: Iterable[SciConfig]) -> list[str]:
+    """SCI ids for the event. Without an issue type, every SCI of the project gets it and
+    the actor decides after fetching the issue (never drop an event we cannot classify)."""
+    project, issue_type = scope_of(event)
+    if not project:
+        return []
+    return [
+        sci.id
+        for sci in scis
+        if sci.enabled
+        and (
+            sci.applies_to(project, issue_type)
+            if issue_type is not None
+            else project in sci.jira_projects
+        )
+    ]
