@@ -1,0 +1,219 @@
+"""The daemon as systemd runs it: a subprocess with a real NOTIFY_SOCKET."""
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SECRET = "hook-secret"
+SCIS = """
+[[sci]]
+id = "sup"
+name = "Support"
+mode = "two_way"
+jira_projects = ["SUP"]
+jira_issue_type = "Task"
+zoho = {{ system = "crm", module = "Cases" }}
+poll_interval = {sup_interval}
+
+[[sci]]
+id = "eng"
+name = "Engineering"
+mode = "display"
+jira_projects = ["ENG"]
+zoho = {{ system = "crm", module = "Deals" }}
+"""
+
+
+def write_config(tmp: Path, sup_interval: float = 30.0) -> Path:
+    (tmp / "creds").mkdir(exist_ok=True)
+    (tmp / "creds" / "hook").write_text(SECRET)
+    path = tmp / "bridge.toml"
+    path.write_text(
+        f'[http]\nport = 0\n[store]\npath = "{tmp / "bridge.db"}"\n'
+        '[daemon]\ndrain_timeout = 5.0\n'
+        '[jira]\nsite_url = "https://x.atlassian.net"\nwebhook_secret = "credential:hook"\n'
+        + SCIS.format(sup_interval=sup_interval)
+    )
+    return path
+
+
+class Daemon:
+    def __init__(self, tmp: Path, config: Path, watchdog_usec: int = 0) -> None:
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(str(tmp / "notify.sock"))
+        self.notify.settimeout(10)
+        env = {**os.environ, "NOTIFY_SOCKET": str(tmp / "notify.sock"),
+               "CREDENTIALS_DIRECTORY": str(tmp / "creds")}
+        if watchdog_usec:
+            env["WATCHDOG_USEC"] = str(watchdog_usec)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "run", "--config", str(config)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        self.base = ""
+
+    def next_message(self, prefix: str) -> str:
+        while True:
+            message = self.notify.recv(4096).decode()
+            if message.startswith(prefix):
+                return message
+
+    def wait_ready(self) -> None:
+        ready = self.next_message("READY=1")
+        self.base = ready.split("listening on ")[1].strip()
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=5) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def post_webhook(self, payload: dict, delivery: str) -> int:
+        body = json.dumps(payload).encode()
+        signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(
+            self.base + "/webhooks/jira", data=body, method="POST",
+            headers={"X-Hub-Signature": signature, "X-Atlassian-Webhook-Identifier": delivery,
+                     "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+
+    def actors(self) -> dict[str, dict]:
+        _, body = self.get("/readyz")
+        return {a["id"]: a for a in json.loads(body)["actors"]}
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=20)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream:
+                stream.close()
+        self.notify.close()
+
+
+@pytest.fixture
+def daemon_factory(tmp_path: Path) -> Iterator:
+    started: list[Daemon] = []
+
+    def start(config: Path, **kwargs) -> Daemon:
+        daemon = Daemon(tmp_path, config, **kwargs)
+        started.append(daemon)
+        daemon.wait_ready()
+        return daemon
+
+    yield start
+    for daemon in started:
+        daemon.close()
+
+
+def issue_event(key: str, project: str, issue_type: str) -> dict:
+    return {"webhookEvent": "jira:issue_updated",
+            "issue": {"key": key, "fields": {"project": {"key": project},
+                                             "issuetype": {"name": issue_type}}},
+            "changelog": {"items": [{"field": "status", "fromString": "To Do",
+                                     "toString": "Done"}]}}
+
+
+def test_lifecycle_ready_health_metrics_watchdog_stop(tmp_path: Path, daemon_factory) -> None:
+    daemon = daemon_factory(write_config(tmp_path), watchdog_usec=200_000)
+    assert daemon.next_message("WATCHDOG=1") == "WATCHDOG=1"
+    status, body = daemon.get("/healthz")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    status, body = daemon.get("/readyz")
+    assert status == 200 and json.loads(body)["ready"] is True
+    status, body = daemon.get("/metrics")
+    text = body.decode()
+    assert status == 200
+    assert 'bridge_actors{state="running"} 2.0' in text
+    assert "process_resident_memory_bytes" in text
+    assert daemon.stop() == 0
+    assert daemon.next_message("STOPPING=1") == "STOPPING=1"
+    logs = daemon.proc.stdout.read().decode()  # type: ignore[union-attr]
+    assert '"event": "daemon.stopped"' in logs
+    assert SECRET not in logs
+
+
+def test_webhook_event_reaches_the_sci_history(tmp_path: Path, daemon_factory) -> None:
+    config = write_config(tmp_path)
+    daemon = daemon_factory(config)
+    assert daemon.post_webhook(issue_event("SUP-7", "SUP", "Task"), "delivery-7") == 202
+    assert daemon.stop() == 0
+    # The event was processed before exit, or is still pending in the inbox: never lost.
+    check = subprocess.run(
+        [sys.executable, "-c", _INSPECT, str(tmp_path / "bridge.db")],
+        capture_output=True, text=True, check=True,
+    )
+    summary = json.loads(check.stdout)
+    assert summary["pending"] + summary["history"].count("SUP-7") == 1
+    if summary["history"]:
+        assert "status To Do → Done" in summary["history"][0]
+
+
+_INSPECT = """
+import json, sys, anyio
+from bridge.secretbox import SecretBox
+from bridge.store import SqliteStore
+
+async def main():
+    store = SqliteStore(sys.argv[1], SecretBox(SecretBox.generate_key()))
+    await store.open()
+    pending = len(await store.inbox_pending("sup"))
+    history = [e.summary for e in await store.recent_syncs("sup")]
+    await store.close()
+    print(json.dumps({"pending": pending, "history": history}))
+
+anyio.run(main)
+"""
+
+
+def test_sighup_restarts_only_changed_scis(tmp_path: Path, daemon_factory) -> None:
+    config = write_config(tmp_path)
+    daemon = daemon_factory(config)
+    before = daemon.actors()
+    write_config(tmp_path, sup_interval=45.0)  # only "sup" changes
+    daemon.proc.send_signal(signal.SIGHUP)
+    assert daemon.next_message("RELOADING=1") == "RELOADING=1"
+    assert "restarted 1 actor" in daemon.next_message("READY=1")
+    after = daemon.actors()
+    assert after["eng"]["started_at"] == before["eng"]["started_at"]
+    assert after["sup"]["started_at"] > before["sup"]["started_at"]
+    assert daemon.stop() == 0
+
+
+def test_sighup_with_broken_config_keeps_running(tmp_path: Path, daemon_factory) -> None:
+    config = write_config(tmp_path)
+    daemon = daemon_factory(config)
+    config.write_text(config.read_text().replace('mode = "display"', 'mode = "sideways"'))
+    daemon.proc.send_signal(signal.SIGHUP)
+    assert "reload rejected" in daemon.next_message("READY=1")
+    assert set(daemon.actors()) == {"sup", "eng"}
+    assert daemon.stop() == 0
+
+
+def test_run_with_bad_config_exits_2_without_traceback(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    config.write_text(config.read_text().replace("port = 0", "port = 99999"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bridge", "run", "--config", str(config)],
+        capture_output=True, text=True, timeout=20, check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "configuration error" in result.stderr and "http.port" in result.stderr
