@@ -1,0 +1,77 @@
+"""Serve the simulators on loopback ports for people, scripts and official client libraries.
+
+Once every simulator accepts connections, exactly one line of JSON goes to stdout
+describing how to reach and authenticate against each; then it serves until SIGTERM or
+SIGINT and exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import anyio
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class Served:
+    """One simulator app to serve; ``describe(base_url)`` gives its part of the JSON line."""
+
+    name: str
+    app: Callable[[], web.Application]
+    describe: Callable[[str], dict[str, Any]]
+
+
+class Sandbox:
+    def __init__(self, served: list[Served], host: str = "127.0.0.1", port: int = 0) -> None:
+        self._served = served
+        self._host = host
+        self._port = port
+        self._runners: list[web.AppRunner] = []
+        self.urls: dict[str, str] = {}
+
+    async def start(self) -> None:
+        """Bind each simulator: consecutive ports from ``port``, or free ports when 0."""
+        for offset, item in enumerate(self._served):
+            runner = web.AppRunner(item.app(), access_log=None, handle_signals=False)
+            await runner.setup()
+            port = self._port + offset if self._port else 0
+            await web.TCPSite(runner, self._host, port).start()
+            self._runners.append(runner)
+            host, bound = runner.addresses[0][:2]
+            self.urls[item.name] = f"http://{host}:{bound}"
+
+    async def stop(self) -> None:
+        with anyio.CancelScope(shield=True):
+            for runner in reversed(self._runners):
+                await runner.cleanup()
+        self._runners.clear()
+
+    def description(self) -> dict[str, Any]:
+        """Merge each simulator's description; nested dicts (e.g. "zoho") are combined."""
+        merged: dict[str, Any] = {}
+        for item in self._served:
+            for key, value in item.describe(self.urls[item.name]).items():
+                if isinstance(value, dict):
+                    merged.setdefault(key, {}).update(value)
+                else:
+                    merged[key] = value
+        return merged
+
+
+async def serve(sandbox: Sandbox, out: TextIO = sys.stdout) -> int:
+    await sandbox.start()
+    try:
+        out.write(json.dumps(sandbox.description()) + "\n")
+        out.flush()
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            async for _ in signals:
+                break
+    finally:
+        await sandbox.stop()
+    return 0
