@@ -14,11 +14,11 @@ from typing import Protocol
 
 import msgspec
 import structlog
-from bridge.store import InboxItem, OutboxDraft, Store, SyncEntry
 
 from actors.mailbox import Mailbox
 from actors.messages import Drain, InboxArrived, PollNow
 from bridge.sci import SciConfig
+from bridge.store import InboxItem, OutboxDraft, Store, SyncEntry
 
 log = structlog.get_logger("bridge.sci")
 

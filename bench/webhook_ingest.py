@@ -18,13 +18,13 @@ import anyio
 import msgspec
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from bridge.secretbox import SecretBox
-from bridge.store import SqliteStore
 
 from actors.supervisor import Supervisor
 from bridge.config import Config
 from bridge.http.app import build_app
 from bridge.runtime import Runtime
+from bridge.secretbox import SecretBox
+from bridge.store import SqliteStore
 
 SECRET = "bench-secret"
 DELIVERIES = 2000

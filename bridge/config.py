@@ -15,9 +15,10 @@ import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import Meta
 
 from bridge.sci import SciConfig
 
@@ -43,7 +44,7 @@ class Base(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
 
 
 class DaemonConfig(Base, kw_only=True):
-    drain_timeout: float = 20.0
+    drain_timeout: Annotated[float, Meta(gt=0)] = 20.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Where Jira can reach this daemon; used when registering the webhook.
     public_url: str = ""
@@ -51,14 +52,8 @@ class DaemonConfig(Base, kw_only=True):
 
 class HttpConfig(Base, kw_only=True):
     host: str = "127.0.0.1"
-    port: int = 8080
-    max_body_bytes: int = 1_048_576
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.port <= 65535:
-            raise ValueError(f"port must be 0..65535, got {self.port}")
-        if self.max_body_bytes < 1024:
-            raise ValueError("max_body_bytes must be at least 1024")
+    port: Annotated[int, Meta(ge=0, le=65535)] = 8080
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
 
 
 class StoreConfig(Base, kw_only=True):
@@ -67,15 +62,11 @@ class StoreConfig(Base, kw_only=True):
 
 
 class SupervisorConfig(Base, kw_only=True):
-    max_restarts: int = 5
-    restart_window: float = 60.0
-    backoff_base: float = 1.0
-    backoff_cap: float = 60.0
-    mailbox_size: int = 1000
-
-    def __post_init__(self) -> None:
-        if self.max_restarts < 0 or self.restart_window <= 0 or self.mailbox_size < 1:
-            raise ValueError("max_restarts >= 0, restart_window > 0 and mailbox_size >= 1")
+    max_restarts: Annotated[int, Meta(ge=0)] = 5
+    restart_window: Annotated[float, Meta(gt=0)] = 60.0
+    backoff_base: Annotated[float, Meta(gt=0)] = 1.0
+    backoff_cap: Annotated[float, Meta(gt=0)] = 60.0
+    mailbox_size: Annotated[int, Meta(ge=1)] = 1000
 
 
 class JiraConnection(Base, kw_only=True):
@@ -84,7 +75,7 @@ class JiraConnection(Base, kw_only=True):
     api_token: str = ""
     webhook_secret: str = ""
     delivery: Literal["webhook", "poll", "both"] = "webhook"
-    requests_per_second: float = 10.0
+    requests_per_second: Annotated[float, Meta(gt=0)] = 10.0
 
     def __post_init__(self) -> None:
         if not self.site_url.startswith(("https://", "http://")):
@@ -102,7 +93,7 @@ class ZohoConnection(Base, kw_only=True):
     grant_code: str = ""
     accounts_url: str = ""  # overrides the data center's accounts host
     api_url: str = ""  # overrides the data center's API host
-    requests_per_second: float = 5.0
+    requests_per_second: Annotated[float, Meta(gt=0)] = 5.0
 
 
 class ZohoConfig(Base, kw_only=True):
@@ -243,6 +234,8 @@ def _steps(path: str) -> list[str | int]:
 
 def _unwrap(tp: Any) -> Any:
     """Strip ``X | None`` and ``list[X]`` down to X."""
+    if typing.get_origin(tp) is Annotated:
+        return _unwrap(typing.get_args(tp)[0])
     if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return _unwrap(args[0]) if len(args) == 1 else tp
@@ -256,7 +249,7 @@ def _annotation_at(tp: Any, steps: list[str | int]) -> Any:
             args = typing.get_args(tp)
             tp = args[0] if args else Any
         elif isinstance(tp, type) and issubclass(tp, msgspec.Struct):
-            tp = typing.get_type_hints(tp).get(step, Any)
+            tp = typing.get_type_hints(tp, include_extras=True).get(step, Any)
         else:
             return Any
     return tp

@@ -9,7 +9,7 @@ SIGHUP re-reads the config: actors whose SCI changed restart, the others keep ru
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import anyio
@@ -33,6 +33,8 @@ from bridge.store import SciRecord, SqliteStore, Store
 from bridge.systemd import Notifier
 
 log = structlog.get_logger("bridge.daemon")
+
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def restart_policy(config: Config) -> RestartPolicy:
@@ -110,18 +112,20 @@ class Daemon:
         unregister = register_actor_metrics(runtime.supervisor.snapshot)
         try:
             await save_scis(runtime.store, runtime.config)
-            async with anyio.create_task_group() as group:
-                await group.start(runtime.supervisor.run)
-                await self._reconcile()
-                runner, address = await self._listen()
-                self.notifier.ready(f"listening on {address}")
-                log.info("daemon.ready", address=address, scis=len(runtime.config.sci))
-                if self.notifier.watchdog_interval:
-                    group.start_soon(self._watchdog, self.notifier.watchdog_interval)
-                await self._serve_signals()
-                self.notifier.stopping()
-                await self._shutdown(runner)
-                group.cancel_scope.cancel()
+            # Signals are caught before READY=1, so an early SIGHUP/SIGTERM is never fatal.
+            with anyio.open_signal_receiver(*HANDLED_SIGNALS) as signals:
+                async with anyio.create_task_group() as group:
+                    await group.start(runtime.supervisor.run)
+                    await self._reconcile()
+                    runner, address = await self._listen()
+                    self.notifier.ready(f"listening on {address}")
+                    log.info("daemon.ready", address=address, scis=len(runtime.config.sci))
+                    if self.notifier.watchdog_interval:
+                        group.start_soon(self._watchdog, self.notifier.watchdog_interval)
+                    await self._serve_signals(signals)
+                    self.notifier.stopping()
+                    await self._shutdown(runner)
+                    group.cancel_scope.cancel()
         finally:
             unregister()
             with anyio.CancelScope(shield=True):
@@ -138,13 +142,12 @@ class Daemon:
         host, port = runner.addresses[0][:2]
         return runner, f"http://{host}:{port}"
 
-    async def _serve_signals(self) -> None:
-        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-            async for signum in signals:
-                if signum != signal.SIGHUP:
-                    log.info("daemon.stopping", signal=signal.Signals(signum).name)
-                    return
-                await self.reload()
+    async def _serve_signals(self, signals: AsyncIterator[int]) -> None:
+        async for signum in signals:
+            if signum != signal.SIGHUP:
+                log.info("daemon.stopping", signal=signal.Signals(signum).name)
+                return
+            await self.reload()
 
     async def reload(self) -> None:
         """Re-read config; restart only the actors whose SCI changed."""

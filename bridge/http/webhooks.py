@@ -62,14 +62,16 @@ async def jira_webhook(request: web.Request) -> web.Response:
     structlog.contextvars.bind_contextvars(delivery_id=delivery_id)
     if not sci_ids:
         WEBHOOK_EVENTS.labels("jira", "unrouted").inc()
-        log.info("webhook.unrouted", event=event.webhookEvent)
+        log.info("webhook.unrouted", webhook_event=event.webhookEvent)
         return web.json_response({"status": "ignored", "reason": "no SCI matches"}, status=202)
     event_id = await runtime.store.inbox_append("jira", delivery_id, body, sci_ids)
     if event_id is None:
         WEBHOOK_EVENTS.labels("jira", "duplicate").inc()
         return web.json_response({"status": "duplicate"}, status=200)
     WEBHOOK_EVENTS.labels("jira", "accepted").inc()
-    log.info("webhook.accepted", event_id=event_id, event=event.webhookEvent, routed_to=sci_ids)
+    log.info(
+        "webhook.accepted", event_id=event_id, webhook_event=event.webhookEvent, routed_to=sci_ids
+    )
     runtime.notify_actors(event_id, sci_ids)
     return web.json_response(
         {"status": "accepted", "event_id": event_id, "routed_to": sci_ids}, status=202

@@ -161,7 +161,7 @@ def test_webhook_event_reaches_the_sci_history(tmp_path: Path, daemon_factory) -
         capture_output=True, text=True, check=True,
     )
     summary = json.loads(check.stdout)
-    assert summary["pending"] + summary["history"].count("SUP-7") == 1
+    assert summary["pending"] + sum("SUP-7" in line for line in summary["history"]) == 1
     if summary["history"]:
         assert "status To Do → Done" in summary["history"][0]
 
@@ -213,6 +213,7 @@ def test_run_with_bad_config_exits_2_without_traceback(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bridge", "run", "--config", str(config)],
         capture_output=True, text=True, timeout=20, check=False,
+        env={**os.environ, "CREDENTIALS_DIRECTORY": str(tmp_path / "creds")},
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

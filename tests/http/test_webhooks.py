@@ -1,6 +1,7 @@
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -8,8 +9,6 @@ import anyio
 import msgspec
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from bridge.secretbox import SecretBox
-from bridge.store import SqliteStore
 
 from actors.mailbox import Mailbox
 from actors.messages import Drain, InboxArrived
@@ -17,6 +16,8 @@ from actors.supervisor import Supervisor
 from bridge.config import Config
 from bridge.http.app import build_app
 from bridge.runtime import Runtime
+from bridge.secretbox import SecretBox
+from bridge.store import SqliteStore
 
 SECRET = "It's a Secret to Everybody"
 
@@ -66,17 +67,25 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     db = tmp_path / "bridge.db"
     store = SqliteStore(db, SecretBox(SecretBox.generate_key()))
     await store.open()
-    supervisor = Supervisor()
-    runtime = Runtime(config=config(), store=store, supervisor=supervisor, migrations_done=True)
-    seen: list[tuple[str, int]] = []
+    runtime = Runtime(config=config(), store=store, supervisor=Supervisor(),
+                      migrations_done=True)
+    async with TestClient(TestServer(build_app(runtime))) as client:
+        yield Harness(client, runtime, [], db)
+    await store.close()
+
+
+@asynccontextmanager
+async def actors_running(harness: Harness) -> AsyncIterator[None]:
+    """Run one recording actor per SCI for the duration of the block."""
+    supervisor = harness.runtime.supervisor
     async with anyio.create_task_group() as group:
         await group.start(supervisor.run)
-        for sci in runtime.config.sci:
-            supervisor.start(sci.id, lambda i=sci.id: Recorder(seen, i))
-        async with TestClient(TestServer(build_app(runtime))) as client:
-            yield Harness(client, runtime, seen, db)
-        await supervisor.shutdown(grace=1)
-    await store.close()
+        for sci in harness.runtime.config.sci:
+            supervisor.start(sci.id, lambda i=sci.id: Recorder(harness.seen, i))
+        try:
+            yield
+        finally:
+            await supervisor.shutdown(grace=1)
 
 
 def issue_event(key: str, project: str, issue_type: str) -> dict[str, Any]:
@@ -88,14 +97,16 @@ def issue_event(key: str, project: str, issue_type: str) -> dict[str, Any]:
 
 
 async def test_signed_event_is_stored_then_routed(harness: Harness, eventually) -> None:
-    response = await harness.post(issue_event("SUP-1", "SUP", "Task"))
-    assert response.status == 202
+    async with actors_running(harness):
+        response = await harness.post(issue_event("SUP-1", "SUP", "Task"))
+        assert response.status == 202
+        body = await response.json()
+        await eventually(lambda: harness.seen == [("sup-task", body["event_id"])])
     body = await response.json()
     assert body["routed_to"] == ["sup-task"]
     pending = await harness.runtime.store.inbox_pending("sup-task")
     assert [item.event_id for item in pending] == [body["event_id"]]
     assert await harness.runtime.store.inbox_pending("eng-view") == []
-    await eventually(lambda: harness.seen == [("sup-task", body["event_id"])])
 
 
 async def test_event_is_durable_before_the_answer(harness: Harness) -> None:
@@ -159,13 +170,14 @@ async def test_concurrent_distinct_deliveries_are_all_routed(harness: Harness, e
                                       delivery=f"delivery-{n}")
         assert response.status == 202
 
-    async with anyio.create_task_group() as group:
-        for n in range(16):
-            group.start_soon(deliver, n)
+    async with actors_running(harness):
+        async with anyio.create_task_group() as group:
+            for n in range(16):
+                group.start_soon(deliver, n)
+        await eventually(lambda: len(harness.seen) == 16)
     store = harness.runtime.store
     assert len(await store.inbox_pending("sup-task")) == 8
     assert len(await store.inbox_pending("eng-view")) == 8
-    await eventually(lambda: len(harness.seen) == 16)
     assert {actor for actor, _ in harness.seen} == {"sup-task", "eng-view"}
 
 

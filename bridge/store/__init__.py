@@ -1,0 +1,21 @@
+"""Durable state behind one interface (``Store``); SQLite is the embedded default."""
+
+from bridge.store.base import (
+    Connection,
+    DeadLetter,
+    InboxItem,
+    Link,
+    LinkConflict,
+    OutboxDraft,
+    OutboxItem,
+    SciRecord,
+    Store,
+    StoreError,
+    SyncEntry,
+)
+from bridge.store.sqlite import SqliteStore
+
+__all__ = [
+    "Connection", "DeadLetter", "InboxItem", "Link", "LinkConflict", "OutboxDraft",
+    "OutboxItem", "SciRecord", "SqliteStore", "Store", "StoreError", "SyncEntry",
+]

@@ -1,0 +1,180 @@
+"""The store interface and its records.
+
+Everything that must survive a restart goes through ``Store``; callers never see SQL, so
+another backend (e.g. PostgreSQL for several replicas) can implement the same protocol.
+All times are UTC epoch seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
+
+import msgspec
+
+ConnectionKind = Literal["jira", "zoho_crm", "zoho_projects"]
+LinkOrigin = Literal["manual", "auto"]
+TargetStatus = Literal["pending", "done", "skipped", "failed"]
+
+
+class StoreError(Exception):
+    pass
+
+
+class LinkConflict(StoreError):
+    def __init__(self, existing: Link) -> None:
+        super().__init__(
+            f"already linked: {existing.jira_issue_key} ↔ {existing.zoho_record_id} "
+            f"in SCI {existing.sci_id} (link {existing.id})"
+        )
+        self.existing = existing
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True):
+    pass
+
+
+class Connection(Record):
+    name: str
+    kind: ConnectionKind
+    settings: dict[str, Any] = {}
+    secrets: dict[str, str] = {}
+    state: str = "unknown"
+    state_message: str = ""
+    updated_at: float = 0.0
+
+    def __repr__(self) -> str:
+        return (f"Connection(name={self.name!r}, kind={self.kind!r}, state={self.state!r}, "
+                f"secrets=<{len(self.secrets)} hidden>)")
+
+
+class SciRecord(Record):
+    id: str
+    name: str
+    kind: str
+    definition: bytes
+    enabled: bool = True
+    status: str = "active"
+    status_reason: str = ""
+    updated_at: float = 0.0
+
+
+class Link(Record):
+    id: str
+    sci_id: str
+    jira_issue_id: str
+    jira_issue_key: str
+    zoho_record_id: str
+    origin: LinkOrigin
+    created_at: float
+
+
+class InboxItem(Record):
+    event_id: int
+    source: str
+    delivery_id: str
+    received_at: float
+    payload: bytes
+
+
+class OutboxDraft(Record):
+    sci_id: str
+    idempotency_key: str
+    operation: str
+    payload: bytes
+
+
+class OutboxItem(Record):
+    id: int
+    sci_id: str
+    idempotency_key: str
+    operation: str
+    payload: bytes
+    attempts: int
+    next_attempt_at: float
+    last_error: str
+    created_at: float
+
+
+class DeadLetter(Record):
+    id: int
+    sci_id: str
+    idempotency_key: str
+    operation: str
+    payload: bytes
+    attempts: int
+    reason: str
+    died_at: float
+
+
+class SyncEntry(Record):
+    sci_id: str
+    direction: Literal["jira_to_zoho", "zoho_to_jira", "poll"]
+    started_at: float
+    finished_at: float
+    changes: int
+    errors: int
+    summary: str
+
+
+class Store(Protocol):
+    # lifecycle
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def schema_version(self) -> int: ...
+    async def ping(self) -> None: ...
+
+    # connections (secrets encrypted at rest)
+    async def put_connection(self, connection: Connection) -> None: ...
+    async def get_connection(self, name: str) -> Connection | None: ...
+    async def list_connections(self) -> list[Connection]: ...
+    async def set_connection_state(self, name: str, state: str, message: str) -> None: ...
+    async def clear_connection_secrets(self, name: str) -> None: ...
+
+    # SCIs
+    async def put_sci(self, record: SciRecord) -> None: ...
+    async def get_sci(self, sci_id: str) -> SciRecord | None: ...
+    async def list_scis(self) -> list[SciRecord]: ...
+    async def set_sci_status(self, sci_id: str, status: str, reason: str) -> None: ...
+    async def delete_sci(self, sci_id: str) -> None: ...
+
+    # links and their last agreed state
+    async def create_link(self, sci_id: str, jira_issue_id: str, jira_issue_key: str,
+                          zoho_record_id: str, origin: LinkOrigin) -> Link: ...
+    async def get_link(self, link_id: str) -> Link | None: ...
+    async def find_link(self, sci_id: str, *, jira_issue_id: str | None = None,
+                        zoho_record_id: str | None = None) -> Link | None: ...
+    async def list_links(self, sci_id: str) -> list[Link]: ...
+    async def delete_link(self, link_id: str) -> None: ...
+    async def get_synced_state(self, link_id: str) -> bytes | None: ...
+    async def put_synced_state(self, link_id: str, state: bytes) -> None: ...
+
+    # cursors
+    async def get_cursor(self, sci_id: str, name: str) -> str | None: ...
+    async def put_cursor(self, sci_id: str, name: str, value: str) -> None: ...
+
+    # inbox
+    async def inbox_append(self, source: str, delivery_id: str, payload: bytes,
+                           sci_ids: Sequence[str]) -> int | None: ...
+    async def inbox_pending(self, sci_id: str, limit: int = 100) -> list[InboxItem]: ...
+    async def inbox_finish(self, event_id: int, sci_id: str, status: TargetStatus,
+                           outcome: str = "", enqueue: Sequence[OutboxDraft] = ()) -> None: ...
+    async def inbox_depth(self, sci_id: str) -> int: ...
+    async def inbox_oldest_age(self, sci_id: str, now: float) -> float: ...
+
+    # outbox and dead letters
+    async def outbox_put(self, draft: OutboxDraft) -> bool: ...
+    async def outbox_due(self, sci_id: str, now: float, limit: int = 50) -> list[OutboxItem]: ...
+    async def outbox_done(self, item_id: int) -> None: ...
+    async def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None: ...
+    async def outbox_dead(self, item_id: int, reason: str) -> None: ...
+    async def outbox_depth(self, sci_id: str) -> int: ...
+    async def outbox_oldest_age(self, sci_id: str, now: float) -> float: ...
+    async def list_dead_letters(self, sci_id: str | None = None) -> list[DeadLetter]: ...
+    async def replay_dead_letter(self, dead_id: int) -> int: ...
+    async def discard_dead_letter(self, dead_id: int) -> None: ...
+
+    # sync history
+    async def record_sync(self, entry: SyncEntry) -> None: ...
+    async def recent_syncs(self, sci_id: str, limit: int = 20) -> list[SyncEntry]: ...
+    async def last_sync(self, sci_id: str) -> SyncEntry | None: ...

@@ -1,0 +1,445 @@
+"""SQLite store: one aiosqlite connection, WAL, foreign keys, explicit transactions.
+
+Writers are serialised by an asyncio lock and each operation is one ``BEGIN IMMEDIATE``
+transaction, so a crash at any point leaves either the whole operation or none of it.
+``synchronous=FULL``: a webhook is acknowledged only after its commit, so that commit must
+survive a power cut, not just a process crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bridge.secretbox import SecretBox
+from bridge.store.base import (
+    Connection,
+    DeadLetter,
+    InboxItem,
+    Link,
+    LinkConflict,
+    LinkOrigin,
+    OutboxDraft,
+    OutboxItem,
+    SciRecord,
+    StoreError,
+    SyncEntry,
+    TargetStatus,
+)
+from bridge.store.migrations import LATEST, MIGRATIONS
+
+Row = aiosqlite.Row
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path, secret_box: SecretBox) -> None:
+        self.path = Path(path)
+        self._box = secret_box
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(self.path, isolation_level=None)
+        db.row_factory = aiosqlite.Row
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
+                       "busy_timeout=10000"):
+            await db.execute(f"PRAGMA {pragma}")
+        self._db = db
+        try:
+            await self._migrate()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def schema_version(self) -> int:
+        rows = await self._read("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+        return int(rows[0]["v"])
+
+    async def ping(self) -> None:
+        if self._db is None:
+            raise StoreError("store is closed")
+        await self._read("SELECT 1")
+
+    async def _migrate(self) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+            )
+        current = await self.schema_version()
+        if current > LATEST:
+            raise StoreError(
+                f"{self.path}: schema version {current} is newer than this bridge supports "
+                f"({LATEST}); run a newer bridge or restore a backup"
+            )
+        for version, name, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            async with self._tx() as db:
+                for statement in _statements(sql):
+                    await db.execute(statement)
+                await db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, time.time())
+                )
+
+    # -- plumbing -------------------------------------------------------------------
+    @property
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreError("store is not open")
+        return self._db
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            db = self._conn
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+
+    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._lock:
+            cursor = await self._conn.execute(sql, params)
+            rows = await cursor.fetchall()
+            await cursor.close()
+            return list(rows)
+
+    async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One statement in its own transaction; returns the number of changed rows."""
+        async with self._tx() as db:
+            cursor = await db.execute(sql, params)
+            return cursor.rowcount
+
+    # -- connections ----------------------------------------------------------------
+    async def put_connection(self, connection: Connection) -> None:
+        sealed = {key: self._box.seal(value) for key, value in connection.secrets.items()}
+        await self._write(
+            "INSERT INTO connections VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE "
+            "SET kind=excluded.kind, settings=excluded.settings, secrets=excluded.secrets, "
+            "state=excluded.state, state_message=excluded.state_message, "
+            "updated_at=excluded.updated_at",
+            (connection.name, connection.kind, json.dumps(connection.settings),
+             json.dumps(sealed), connection.state, connection.state_message, time.time()),
+        )
+
+    async def get_connection(self, name: str) -> Connection | None:
+        rows = await self._read("SELECT * FROM connections WHERE name = ?", (name,))
+        return self._connection(rows[0]) if rows else None
+
+    async def list_connections(self) -> list[Connection]:
+        return [self._connection(r) for r in await self._read(
+            "SELECT * FROM connections ORDER BY name")]
+
+    async def set_connection_state(self, name: str, state: str, message: str) -> None:
+        await self._write(
+            "UPDATE connections SET state = ?, state_message = ?, updated_at = ? WHERE name = ?",
+            (state, message, time.time(), name),
+        )
+
+    async def clear_connection_secrets(self, name: str) -> None:
+        await self._write(
+            "UPDATE connections SET secrets = '{}', updated_at = ? WHERE name = ?",
+            (time.time(), name),
+        )
+
+    def _connection(self, row: Row) -> Connection:
+        sealed: dict[str, str] = json.loads(row["secrets"])
+        return Connection(
+            name=row["name"], kind=row["kind"], settings=json.loads(row["settings"]),
+            secrets={key: self._box.open(value) for key, value in sealed.items()},
+            state=row["state"], state_message=row["state_message"],
+            updated_at=row["updated_at"],
+        )
+
+    # -- SCIs -----------------------------------------------------------------------
+    async def put_sci(self, record: SciRecord) -> None:
+        await self._write(
+            "INSERT INTO scis VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "name=excluded.name, kind=excluded.kind, definition=excluded.definition, "
+            "enabled=excluded.enabled, updated_at=excluded.updated_at",
+            (record.id, record.name, record.kind, record.definition, int(record.enabled),
+             record.status, record.status_reason, time.time()),
+        )
+
+    async def get_sci(self, sci_id: str) -> SciRecord | None:
+        rows = await self._read("SELECT * FROM scis WHERE id = ?", (sci_id,))
+        return _sci(rows[0]) if rows else None
+
+    async def list_scis(self) -> list[SciRecord]:
+        return [_sci(r) for r in await self._read("SELECT * FROM scis ORDER BY id")]
+
+    async def set_sci_status(self, sci_id: str, status: str, reason: str) -> None:
+        await self._write(
+            "UPDATE scis SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?",
+            (status, reason, time.time(), sci_id),
+        )
+
+    async def delete_sci(self, sci_id: str) -> None:
+        await self._write("DELETE FROM scis WHERE id = ?", (sci_id,))
+
+    # -- links ----------------------------------------------------------------------
+    async def create_link(self, sci_id: str, jira_issue_id: str, jira_issue_key: str,
+                          zoho_record_id: str, origin: LinkOrigin) -> Link:
+        link = Link(id=uuid.uuid4().hex, sci_id=sci_id, jira_issue_id=jira_issue_id,
+                    jira_issue_key=jira_issue_key, zoho_record_id=zoho_record_id,
+                    origin=origin, created_at=time.time())
+        async with self._tx() as db:
+            cursor = await db.execute(
+                "SELECT * FROM links WHERE sci_id = ? AND (jira_issue_id = ? "
+                "OR zoho_record_id = ?)", (sci_id, jira_issue_id, zoho_record_id))
+            existing = await cursor.fetchone()
+            if existing is not None:
+                raise LinkConflict(_link(existing))
+            await db.execute(
+                "INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (link.id, sci_id, jira_issue_id, jira_issue_key, zoho_record_id, origin,
+                 link.created_at),
+            )
+        return link
+
+    async def get_link(self, link_id: str) -> Link | None:
+        rows = await self._read("SELECT * FROM links WHERE id = ?", (link_id,))
+        return _link(rows[0]) if rows else None
+
+    async def find_link(self, sci_id: str, *, jira_issue_id: str | None = None,
+                        zoho_record_id: str | None = None) -> Link | None:
+        if (jira_issue_id is None) == (zoho_record_id is None):
+            raise ValueError("give exactly one of jira_issue_id, zoho_record_id")
+        column, value = (("jira_issue_id", jira_issue_id) if jira_issue_id is not None
+                         else ("zoho_record_id", zoho_record_id))
+        rows = await self._read(
+            f"SELECT * FROM links WHERE sci_id = ? AND {column} = ?", (sci_id, value))
+        return _link(rows[0]) if rows else None
+
+    async def list_links(self, sci_id: str) -> list[Link]:
+        return [_link(r) for r in await self._read(
+            "SELECT * FROM links WHERE sci_id = ? ORDER BY created_at", (sci_id,))]
+
+    async def delete_link(self, link_id: str) -> None:
+        await self._write("DELETE FROM links WHERE id = ?", (link_id,))
+
+    async def get_synced_state(self, link_id: str) -> bytes | None:
+        rows = await self._read("SELECT state FROM synced_state WHERE link_id = ?", (link_id,))
+        return bytes(rows[0]["state"]) if rows else None
+
+    async def put_synced_state(self, link_id: str, state: bytes) -> None:
+        await self._write(
+            "INSERT INTO synced_state VALUES (?, ?, ?) ON CONFLICT(link_id) DO UPDATE "
+            "SET state = excluded.state, updated_at = excluded.updated_at",
+            (link_id, state, time.time()),
+        )
+
+    # -- cursors --------------------------------------------------------------------
+    async def get_cursor(self, sci_id: str, name: str) -> str | None:
+        rows = await self._read(
+            "SELECT value FROM cursors WHERE sci_id = ? AND name = ?", (sci_id, name))
+        return str(rows[0]["value"]) if rows else None
+
+    async def put_cursor(self, sci_id: str, name: str, value: str) -> None:
+        await self._write(
+            "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT(sci_id, name) DO UPDATE "
+            "SET value = excluded.value, updated_at = excluded.updated_at",
+            (sci_id, name, value, time.time()),
+        )
+
+    # -- inbox ----------------------------------------------------------------------
+    async def inbox_append(self, source: str, delivery_id: str, payload: bytes,
+                           sci_ids: Sequence[str]) -> int | None:
+        async with self._tx() as db:
+            cursor = await db.execute(
+                "INSERT INTO inbox_events (source, delivery_id, received_at, payload) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(source, delivery_id) DO NOTHING RETURNING id",
+                (source, delivery_id, time.time(), payload),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is None:
+                return None
+            event_id = int(row[0])
+            await db.executemany(
+                "INSERT INTO inbox_targets (event_id, sci_id) VALUES (?, ?)",
+                [(event_id, sci_id) for sci_id in dict.fromkeys(sci_ids)],
+            )
+            return event_id
+
+    async def inbox_pending(self, sci_id: str, limit: int = 100) -> list[InboxItem]:
+        rows = await self._read(
+            "SELECT e.* FROM inbox_targets t JOIN inbox_events e ON e.id = t.event_id "
+            "WHERE t.sci_id = ? AND t.status = 'pending' ORDER BY e.id LIMIT ?",
+            (sci_id, limit),
+        )
+        return [InboxItem(event_id=r["id"], source=r["source"], delivery_id=r["delivery_id"],
+                          received_at=r["received_at"], payload=bytes(r["payload"]))
+                for r in rows]
+
+    async def inbox_finish(self, event_id: int, sci_id: str, status: TargetStatus,
+                           outcome: str = "", enqueue: Sequence[OutboxDraft] = ()) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE inbox_targets SET status = ?, outcome = ?, done_at = ? "
+                "WHERE event_id = ? AND sci_id = ?",
+                (status, outcome, time.time(), event_id, sci_id),
+            )
+            for draft in enqueue:
+                await _insert_outbox(db, draft)
+
+    async def inbox_depth(self, sci_id: str) -> int:
+        rows = await self._read(
+            "SELECT COUNT(*) AS n FROM inbox_targets WHERE sci_id = ? AND status = 'pending'",
+            (sci_id,))
+        return int(rows[0]["n"])
+
+    async def inbox_oldest_age(self, sci_id: str, now: float) -> float:
+        rows = await self._read(
+            "SELECT MIN(e.received_at) AS t FROM inbox_targets t JOIN inbox_events e "
+            "ON e.id = t.event_id WHERE t.sci_id = ? AND t.status = 'pending'", (sci_id,))
+        oldest = rows[0]["t"]
+        return 0.0 if oldest is None else max(0.0, now - oldest)
+
+    # -- outbox ---------------------------------------------------------------------
+    async def outbox_put(self, draft: OutboxDraft) -> bool:
+        async with self._tx() as db:
+            return await _insert_outbox(db, draft)
+
+    async def outbox_due(self, sci_id: str, now: float, limit: int = 50) -> list[OutboxItem]:
+        rows = await self._read(
+            "SELECT * FROM outbox WHERE sci_id = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            (sci_id, now, limit))
+        return [_outbox(r) for r in rows]
+
+    async def outbox_done(self, item_id: int) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO done_keys SELECT idempotency_key, ? FROM outbox "
+                "WHERE id = ?", (time.time(), item_id))
+            await db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+
+    async def outbox_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
+        await self._write(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
+            "WHERE id = ?", (next_attempt_at, error, item_id))
+
+    async def outbox_dead(self, item_id: int, reason: str) -> None:
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO dead_letters (sci_id, idempotency_key, operation, payload, "
+                "attempts, reason, died_at) SELECT sci_id, idempotency_key, operation, payload, "
+                "attempts, ?, ? FROM outbox WHERE id = ?", (reason, time.time(), item_id))
+            await db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+
+    async def outbox_depth(self, sci_id: str) -> int:
+        rows = await self._read(
+            "SELECT COUNT(*) AS n FROM outbox WHERE sci_id = ?", (sci_id,))
+        return int(rows[0]["n"])
+
+    async def outbox_oldest_age(self, sci_id: str, now: float) -> float:
+        rows = await self._read(
+            "SELECT MIN(created_at) AS t FROM outbox WHERE sci_id = ?", (sci_id,))
+        oldest = rows[0]["t"]
+        return 0.0 if oldest is None else max(0.0, now - oldest)
+
+    async def list_dead_letters(self, sci_id: str | None = None) -> list[DeadLetter]:
+        where, params = ("WHERE sci_id = ?", (sci_id,)) if sci_id else ("", ())
+        rows = await self._read(f"SELECT * FROM dead_letters {where} ORDER BY id", params)
+        return [DeadLetter(id=r["id"], sci_id=r["sci_id"], idempotency_key=r["idempotency_key"],
+                           operation=r["operation"], payload=bytes(r["payload"]),
+                           attempts=r["attempts"], reason=r["reason"], died_at=r["died_at"])
+                for r in rows]
+
+    async def replay_dead_letter(self, dead_id: int) -> int:
+        async with self._tx() as db:
+            cursor = await db.execute(
+                "INSERT INTO outbox (sci_id, idempotency_key, operation, payload, "
+                "next_attempt_at, created_at) SELECT sci_id, idempotency_key, operation, "
+                "payload, ?, ? FROM dead_letters WHERE id = ? RETURNING id",
+                (time.time(), time.time(), dead_id))
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is None:
+                raise StoreError(f"no dead letter {dead_id}")
+            await db.execute("DELETE FROM dead_letters WHERE id = ?", (dead_id,))
+            return int(row[0])
+
+    async def discard_dead_letter(self, dead_id: int) -> None:
+        await self._write("DELETE FROM dead_letters WHERE id = ?", (dead_id,))
+
+    # -- sync history ---------------------------------------------------------------
+    async def record_sync(self, entry: SyncEntry) -> None:
+        await self._write(
+            "INSERT INTO sync_history (sci_id, direction, started_at, finished_at, changes, "
+            "errors, summary) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (entry.sci_id, entry.direction, entry.started_at, entry.finished_at,
+             entry.changes, entry.errors, entry.summary))
+
+    async def recent_syncs(self, sci_id: str, limit: int = 20) -> list[SyncEntry]:
+        rows = await self._read(
+            "SELECT * FROM sync_history WHERE sci_id = ? ORDER BY id DESC LIMIT ?",
+            (sci_id, limit))
+        return [SyncEntry(sci_id=r["sci_id"], direction=r["direction"],
+                          started_at=r["started_at"], finished_at=r["finished_at"],
+                          changes=r["changes"], errors=r["errors"], summary=r["summary"])
+                for r in rows]
+
+    async def last_sync(self, sci_id: str) -> SyncEntry | None:
+        recent = await self.recent_syncs(sci_id, limit=1)
+        return recent[0] if recent else None
+
+
+async def _insert_outbox(db: aiosqlite.Connection, draft: OutboxDraft) -> bool:
+    """Queue a write unless its idempotency key is queued or was already done."""
+    cursor = await db.execute(
+        "SELECT 1 FROM done_keys WHERE idempotency_key = ?", (draft.idempotency_key,))
+    already_done = await cursor.fetchone()
+    await cursor.close()
+    if already_done:
+        return False
+    now = time.time()
+    cursor = await db.execute(
+        "INSERT INTO outbox (sci_id, idempotency_key, operation, payload, next_attempt_at, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
+        (draft.sci_id, draft.idempotency_key, draft.operation, draft.payload, now, now))
+    return cursor.rowcount == 1
+
+
+def _statements(sql: str) -> Iterable[str]:
+    return (part.strip() for part in sql.split(";") if part.strip())
+
+
+def _sci(row: Row) -> SciRecord:
+    return SciRecord(id=row["id"], name=row["name"], kind=row["kind"],
+                     definition=bytes(row["definition"]), enabled=bool(row["enabled"]),
+                     status=row["status"], status_reason=row["status_reason"],
+                     updated_at=row["updated_at"])
+
+
+def _link(row: Row) -> Link:
+    return Link(id=row["id"], sci_id=row["sci_id"], jira_issue_id=row["jira_issue_id"],
+                jira_issue_key=row["jira_issue_key"], zoho_record_id=row["zoho_record_id"],
+                origin=row["origin"], created_at=row["created_at"])
+
+
+def _outbox(row: Row) -> OutboxItem:
+    return OutboxItem(id=row["id"], sci_id=row["sci_id"],
+                      idempotency_key=row["idempotency_key"], operation=row["operation"],
+                      payload=bytes(row["payload"]), attempts=row["attempts"],
+                      next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
+                      created_at=row["created_at"])
