@@ -36,6 +36,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(Path(args.config))
 
 
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "bridge.example.toml"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bridge.daemon import run
+
+    print(f"bridge demo: daemon with {args.config}; health at http://127.0.0.1:8080/healthz, "
+          "metrics at /metrics; Ctrl-C stops it", file=sys.stderr)
+    return run(Path(args.config))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bridge", description="Zoho ⇄ Jira bridge daemon")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -47,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("path", type=Path)
     check.set_defaults(handler=cmd_check_config)
+
+    demo = commands.add_parser("demo", help="run the demo")
+    demo.add_argument("--config", type=Path, default=EXAMPLE_CONFIG, help=argparse.SUPPRESS)
+    demo.set_defaults(handler=cmd_demo)
 
     version = commands.add_parser("version", help="print the version")
     version.set_defaults(handler=cmd_version)
