@@ -1,0 +1,155 @@
+"""Atlassian Document Format ⇄ simple markup, loss-free for what the markup can express.
+
+Markup: blank line between blocks; ``- item`` / ``1. item`` lists; fenced ``` code blocks;
+inline ``**bold**``, ``*italic*``, `` `code` `` and ``[text](url)``; a single newline inside
+a paragraph is a hard line break. Zoho holds plain text/HTML, so this is what survives a
+round trip through it. Unknown ADF nodes degrade to their text content.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+Node = dict[str, Any]
+
+_INLINE = re.compile(
+    r"\*\*(?P<strong>[^*]+)\*\*|\*(?P<em>[^*]+)\*|`(?P<code>[^`]+)`"
+    r"|\[(?P<label>[^\]]+)\]\((?P<href>[^)\s]+)\)"
+)
+_BULLET = re.compile(r"^[-*] (.*)$")
+_ORDERED = re.compile(r"^\d+\. (.*)$")
+
+
+def doc(content: list[Node]) -> Node:
+    return {"type": "doc", "version": 1, "content": content}
+
+
+# -- markup → ADF ------------------------------------------------------------------------
+def to_adf(text: str) -> Node:
+    return doc([block for chunk in _blocks(text) for block in [_block(chunk)] if block])
+
+
+def _blocks(text: str) -> list[str]:
+    """Split on blank lines, keeping fenced code blocks whole."""
+    blocks: list[str] = []
+    current: list[str] = []
+    fenced = False
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.startswith("```"):
+            fenced = not fenced
+        if not line.strip() and not fenced:
+            if current:
+                blocks.append("\n".join(current))
+            current = []
+            continue
+        current.append(line)
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+def _block(chunk: str) -> Node | None:
+    lines = chunk.split("\n")
+    if lines[0].startswith("```") and len(lines) >= 2 and lines[-1] == "```":
+        language = lines[0][3:].strip()
+        body = "\n".join(lines[1:-1])
+        node: Node = {"type": "codeBlock", "content": [_text(body)] if body else []}
+        if language:
+            node["attrs"] = {"language": language}
+        return node
+    for pattern, kind in ((_BULLET, "bulletList"), (_ORDERED, "orderedList")):
+        matches = [pattern.match(line) for line in lines]
+        if all(matches):
+            items = [{"type": "listItem", "content": [_paragraph(m.group(1))]}
+                     for m in matches if m]
+            return {"type": kind, "content": items}
+    return _paragraph(chunk)
+
+
+def _paragraph(text: str) -> Node:
+    content: list[Node] = []
+    for index, line in enumerate(text.split("\n")):
+        if index:
+            content.append({"type": "hardBreak"})
+        content.extend(_inline(line))
+    return {"type": "paragraph", "content": content}
+
+
+def _inline(line: str) -> list[Node]:
+    nodes: list[Node] = []
+    position = 0
+    for match in _INLINE.finditer(line):
+        if match.start() > position:
+            nodes.append(_text(line[position:match.start()]))
+        if match.group("strong"):
+            nodes.append(_text(match.group("strong"), {"type": "strong"}))
+        elif match.group("em"):
+            nodes.append(_text(match.group("em"), {"type": "em"}))
+        elif match.group("code"):
+            nodes.append(_text(match.group("code"), {"type": "code"}))
+        else:
+            nodes.append(_text(match.group("label"),
+                               {"type": "link", "attrs": {"href": match.group("href")}}))
+        position = match.end()
+    if position < len(line):
+        nodes.append(_text(line[position:]))
+    return nodes
+
+
+def _text(value: str, mark: Node | None = None) -> Node:
+    node: Node = {"type": "text", "text": value}
+    if mark:
+        node["marks"] = [mark]
+    return node
+
+
+# -- ADF → markup ------------------------------------------------------------------------
+def to_text(node: Node | None) -> str:
+    if not node:
+        return ""
+    return "\n\n".join(filter(None, (_render_block(b) for b in node.get("content", []))))
+
+
+def _render_block(node: Node) -> str:
+    kind = node.get("type")
+    children = node.get("content", [])
+    if kind == "codeBlock":
+        language = node.get("attrs", {}).get("language", "")
+        return f"```{language}\n{''.join(c.get('text', '') for c in children)}\n```"
+    if kind in ("bulletList", "orderedList"):
+        return "\n".join(
+            (f"{n}. " if kind == "orderedList" else "- ") + _render_item(item)
+            for n, item in enumerate(children, start=1)
+        )
+    if kind in ("paragraph", "heading"):
+        return "".join(_render_inline(c) for c in children)
+    return "\n\n".join(filter(None, (_render_block(c) for c in children))) or _render_inline(node)
+
+
+def _render_item(item: Node) -> str:
+    return " ".join(_render_block(c) for c in item.get("content", []))
+
+
+def _render_inline(node: Node) -> str:
+    kind = node.get("type")
+    if kind == "hardBreak":
+        return "\n"
+    if kind in ("mention", "emoji"):
+        return str(node.get("attrs", {}).get("text", ""))
+    if kind == "inlineCard":
+        return str(node.get("attrs", {}).get("url", ""))
+    if kind != "text":
+        return "".join(_render_inline(c) for c in node.get("content", []))
+    text = str(node.get("text", ""))
+    for mark in node.get("marks", []):
+        match mark.get("type"):
+            case "strong":
+                text = f"**{text}**"
+            case "em":
+                text = f"*{text}*"
+            case "code":
+                text = f"`{text}`"
+            case "link":
+                text = f"[{text}]({mark.get('attrs', {}).get('href', '')})"
+    return text

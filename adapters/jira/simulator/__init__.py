@@ -1,0 +1,96 @@
+"""A faithful Jira Cloud simulator (REST v2 + v3 over one state, admin webhooks, limits)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from aiohttp import web
+
+from adapters.jira.simulator.context import JiraHttpError, Limits, SimContext
+from adapters.jira.simulator.delivery import Deliveries
+from adapters.jira.simulator.routes_content import ContentRoutes
+from adapters.jira.simulator.routes_issues import IssueRoutes
+from adapters.jira.simulator.routes_meta import MetaRoutes
+from adapters.jira.simulator.state import JiraState
+from adapters.simulation import CONTROL_PREFIX, Faults, Handler, add_fault_routes, faults_middleware
+
+UNAUTHENTICATED_PATHS = ("/media/",)
+
+
+class JiraSimulator:
+    def __init__(
+        self,
+        *,
+        email: str = "bridge@example.com",
+        api_token: str = "sim-jira-api-token",
+        webhook_secret: str = "sim-jira-webhook-secret",
+        seed: bool = True,
+        limits: Limits | None = None,
+        faults: Faults | None = None,
+        webhook_retry_base: float = 0.5,
+    ) -> None:
+        self.webhook_secret = webhook_secret
+        self.faults = faults or Faults()
+        self.deliveries = Deliveries(retry_base=webhook_retry_base)
+        self.ctx = SimContext(JiraState(seed=seed), self.deliveries, limits or Limits(),
+                              email, api_token)
+
+    @property
+    def state(self) -> JiraState:
+        return self.ctx.state
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[
+            faults_middleware(self.faults), self._errors, self._authenticate, self._rate_limit])
+        for routes in (IssueRoutes(self.ctx), ContentRoutes(self.ctx), MetaRoutes(self.ctx)):
+            routes.add_to(app.router)
+        add_fault_routes(app, self.faults)
+        app.cleanup_ctx.append(self._run_deliveries)
+        return app
+
+    def sandbox_info(self, base_url: str) -> dict[str, Any]:
+        return {"jira": {"base_url": base_url, "email": self.ctx.email,
+                         "api_token": self.ctx.api_token, "webhook_secret": self.webhook_secret}}
+
+    async def _run_deliveries(self, app: web.Application) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as group:
+            group.start_soon(self.deliveries.run)
+            yield
+            group.cancel_scope.cancel()
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except JiraHttpError as exc:
+            return exc.response()
+
+    @web.middleware
+    async def _authenticate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith((CONTROL_PREFIX, *UNAUTHENTICATED_PATHS)):
+            return await handler(request)
+        if not self._credentials_ok(request.headers.get("Authorization", "")):
+            return web.Response(
+                status=401, text="Client must be authenticated to access this resource.",
+                headers={"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"})
+        return await handler(request)
+
+    def _credentials_ok(self, header: str) -> bool:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            email, _, token = base64.b64decode(value).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return (email, token) == (self.ctx.email, self.ctx.api_token)
+
+    @web.middleware
+    async def _rate_limit(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith(CONTROL_PREFIX):
+            self.ctx.limits.take()
+        return await handler(request)

@@ -1,0 +1,193 @@
+"""Server info, identity, fields, projects/statuses, webhook registration, /_sim control."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from adapters.jira.simulator.context import JiraHttpError, SimContext, json_body, reply
+from adapters.jira.simulator.delivery import Hook
+from adapters.jira.simulator.render import View
+from adapters.jira.simulator.state import CATEGORIES, CUSTOM_FIELDS, ISSUE_TYPES, Project
+
+SYSTEM_FIELDS = [
+    ("summary", "Summary", "string"), ("description", "Description", "string"),
+    ("issuetype", "Issue Type", "issuetype"), ("project", "Project", "project"),
+    ("status", "Status", "status"), ("labels", "Labels", "array"),
+    ("priority", "Priority", "priority"), ("assignee", "Assignee", "user"),
+    ("reporter", "Reporter", "user"), ("created", "Created", "datetime"),
+    ("updated", "Updated", "datetime"), ("duedate", "Due date", "date"),
+    ("comment", "Comment", "comments-page"), ("attachment", "Attachment", "array"),
+    ("resolution", "Resolution", "resolution"),
+]
+WEBHOOK_PATH = "/rest/webhooks/1.0/webhook"
+
+
+class MetaRoutes:
+    def __init__(self, ctx: SimContext) -> None:
+        self.ctx = ctx
+
+    def add_to(self, router: web.UrlDispatcher) -> None:
+        api = "/rest/api/{v:[23]}"
+        router.add_get(f"{api}/serverInfo", self.server_info)
+        router.add_get(f"{api}/myself", self.myself)
+        router.add_get(f"{api}/field", self.fields)
+        router.add_get(f"{api}/project", self.projects)
+        router.add_get(f"{api}/project/{{project}}", self.project)
+        router.add_get(f"{api}/project/{{project}}/statuses", self.project_statuses)
+        router.add_get(f"{api}/issuetype", self.issue_types)
+        router.add_get(f"{api}/status", self.statuses)
+        router.add_get(f"{api}/statuscategory", self.status_categories)
+        router.add_route("*", f"{api}/webhook{{tail:.*}}", self.dynamic_webhooks)
+        router.add_get(WEBHOOK_PATH, self.list_hooks)
+        router.add_post(WEBHOOK_PATH, self.create_hook)
+        router.add_get(f"{WEBHOOK_PATH}/{{id:\\d+}}", self.get_hook)
+        router.add_put(f"{WEBHOOK_PATH}/{{id:\\d+}}", self.update_hook)
+        router.add_delete(f"{WEBHOOK_PATH}/{{id:\\d+}}", self.delete_hook)
+        router.add_get("/rest/applinks/latest/listApplicationlinks", self.application_links)
+        router.add_get("/_sim/state", self.sim_state)
+        router.add_post("/_sim/rate-limit", self.sim_rate_limit)
+        router.add_post("/_sim/webhooks", self.sim_webhooks)
+
+    async def server_info(self, request: web.Request) -> web.Response:
+        view = self.ctx.view(request)
+        return reply({"baseUrl": view.base, "version": "1001.0.0-SNAPSHOT",
+                      "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud",
+                      "buildNumber": 100295, "serverTitle": "Jira", "scmInfo": "simulator",
+                      "serverTime": self.ctx.state.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")})
+
+    async def myself(self, request: web.Request) -> web.Response:
+        return reply(self.ctx.view(request).user(self.ctx.caller()))
+
+    async def fields(self, request: web.Request) -> web.Response:
+        system = [{"id": fid, "key": fid, "name": name, "custom": False, "orderable": True,
+                   "navigable": True, "searchable": True, "clauseNames": [fid],
+                   "schema": {"type": kind, "system": fid}} for fid, name, kind in SYSTEM_FIELDS]
+        custom = [{"id": f["id"], "key": f["id"], "name": f["name"], "custom": True,
+                   "orderable": True, "navigable": True, "searchable": True,
+                   "clauseNames": [f"cf[{f['id'].split('_')[1]}]", f["name"]],
+                   "schema": {**f["schema"], "customId": int(f["id"].split("_")[1])}}
+                  for f in CUSTOM_FIELDS]
+        return reply(system + custom)
+
+    def _project(self, request: web.Request) -> Project:
+        project = self.ctx.state.project(request.match_info["project"])
+        if project is None:
+            raise JiraHttpError(404, (f"No project could be found with key "
+                                      f"'{request.match_info['project']}'.",))
+        return project
+
+    async def projects(self, request: web.Request) -> web.Response:
+        view = self.ctx.view(request)
+        return reply([view.project(p) for p in self.ctx.state.projects.values()])
+
+    async def project(self, request: web.Request) -> web.Response:
+        view = self.ctx.view(request)
+        project = self._project(request)
+        return reply({**view.project(project),
+                      "issueTypes": [view.issue_type(*t) for t in ISSUE_TYPES]})
+
+    async def project_statuses(self, request: web.Request) -> web.Response:
+        view = self.ctx.view(request)
+        project = self._project(request)
+        statuses = [view.status(s) for s in project.workflow.statuses]
+        return reply([{**view.issue_type(*t), "statuses": statuses} for t in ISSUE_TYPES])
+
+    async def issue_types(self, request: web.Request) -> web.Response:
+        view = self.ctx.view(request)
+        return reply([view.issue_type(*t) for t in ISSUE_TYPES])
+
+    async def statuses(self, request: web.Request) -> web.Response:
+        view = self.ctx.view(request)
+        unique = {s.id: s for p in self.ctx.state.projects.values() for s in p.workflow.statuses}
+        return reply([view.status(s) for s in unique.values()])
+
+    async def status_categories(self, request: web.Request) -> web.Response:
+        view = self.ctx.view(request)
+        return reply([view.category(key) for key in CATEGORIES])
+
+    async def application_links(self, request: web.Request) -> web.Response:
+        return reply([])
+
+    async def dynamic_webhooks(self, request: web.Request) -> web.Response:
+        # As on Jira Cloud: /rest/api/3/webhook is for Connect and OAuth 2.0 apps only.
+        raise JiraHttpError(403, ("Only Connect and OAuth 2.0 apps can use this operation.",))
+
+    # -- admin webhooks -----------------------------------------------------------------
+    def _hook_json(self, view: View, hook: Hook) -> dict[str, Any]:
+        return {"name": hook.name, "url": hook.url, "events": hook.events,
+                "filters": {"issue-related-events-section": hook.jql},
+                "excludeBody": hook.exclude_body, "enabled": hook.enabled,
+                "isSigned": bool(hook.secret),
+                "self": f"{view.base}{WEBHOOK_PATH}/{hook.id}",
+                "lastUpdatedUser": self.ctx.caller().account_id}
+
+    def _hook(self, request: web.Request) -> Hook:
+        hook = self.ctx.deliveries.hooks.get(int(request.match_info["id"]))
+        if hook is None:
+            raise JiraHttpError(404, ("Webhook not found.",))
+        return hook
+
+    @staticmethod
+    async def _hook_fields(request: web.Request) -> dict[str, Any]:
+        body = await json_body(request) or {}
+        errors = {k: f"'{k}' is required." for k in ("name", "url") if not body.get(k)}
+        if not isinstance(body.get("events"), list) or not body.get("events"):
+            errors["events"] = "At least one event is required."
+        if errors:
+            raise JiraHttpError(400, errors=errors)
+        return {"name": body["name"], "url": body["url"], "events": list(body["events"]),
+                "jql": (body.get("filters") or {}).get("issue-related-events-section", ""),
+                "secret": body.get("secret") or None, "enabled": body.get("enabled", True),
+                "exclude_body": bool(body.get("excludeBody", False))}
+
+    async def list_hooks(self, request: web.Request) -> web.Response:
+        view = self.ctx.view(request)
+        return reply([self._hook_json(view, h) for h in self.ctx.deliveries.hooks.values()])
+
+    async def create_hook(self, request: web.Request) -> web.Response:
+        hook = self.ctx.deliveries.add_hook(**await self._hook_fields(request))
+        return reply(self._hook_json(self.ctx.view(request), hook), 201)
+
+    async def get_hook(self, request: web.Request) -> web.Response:
+        return reply(self._hook_json(self.ctx.view(request), self._hook(request)))
+
+    async def update_hook(self, request: web.Request) -> web.Response:
+        hook = self._hook(request)
+        for name, value in (await self._hook_fields(request)).items():
+            setattr(hook, name, value)
+        return reply(self._hook_json(self.ctx.view(request), hook))
+
+    async def delete_hook(self, request: web.Request) -> web.Response:
+        del self.ctx.deliveries.hooks[self._hook(request).id]
+        return web.Response(status=204)
+
+    # -- simulator control ----------------------------------------------------------------
+    async def sim_state(self, request: web.Request) -> web.Response:
+        state = self.ctx.state
+        return reply({
+            "issues": [{"id": i.id, "key": i.key, "status": i.status.name,
+                        "summary": i.fields.get("summary"), "comments": len(i.comments),
+                        "attachments": len(i.attachments)} for i in state.issues.values()],
+            "webhooks": len(self.ctx.deliveries.hooks),
+            "deliveries": [asdict(a) for a in self.ctx.deliveries.attempts[-200:]],
+            "pending_deliveries": self.ctx.deliveries.pending,
+        })
+
+    async def sim_rate_limit(self, request: web.Request) -> web.Response:
+        return reply(_update(self.ctx.limits, await json_body(request),
+                             ("rate", "burst", "issue_writes", "issue_window", "retry_after")))
+
+    async def sim_webhooks(self, request: web.Request) -> web.Response:
+        return reply(_update(self.ctx.deliveries, await json_body(request),
+                             ("duplicate", "reorder", "retries", "retry_base")))
+
+
+def _update(target: Any, changes: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(changes, dict) or set(changes) - set(allowed):
+        raise JiraHttpError(400, (f"Known settings: {', '.join(allowed)}",))
+    for name, value in changes.items():
+        setattr(target, name, type(getattr(target, name))(value))
+    return {name: getattr(target, name) for name in allowed}
