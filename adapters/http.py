@@ -4,8 +4,9 @@ One place decides how a remote call is made: budget first, then the request with
 timeout, then a classification of the answer into one of four outcomes with a fixed
 reaction:
 
-* ``RATE_LIMITED`` (429/503, or a system-specific throttle body): pause the whole account's
-  budget for ``Retry-After`` and try again (the request was not executed).
+* ``RATE_LIMITED`` (429, 503 with Retry-After, or a system-specific throttle body): pause
+  the whole account's budget for ``Retry-After`` and try again (the request was not
+  executed).
 * ``TRANSIENT`` (5xx, timeouts, connection errors): retry with backoff, but only when the
   request is safe to repeat (idempotent, or guarded by an idempotency key).
 * ``AUTH`` (401/403): give the auth provider one chance to refresh, then surface
@@ -118,8 +119,11 @@ def parse_retry_after(value: str | None) -> float | None:
 def default_classifier(status: int, headers: Mapping[str, str], body: bytes) -> Verdict:
     if status < 400:
         return Verdict(Outcome.OK)
-    if status in (429, 503):
-        return Verdict(Outcome.RATE_LIMITED, parse_retry_after(headers.get("Retry-After")))
+    retry_after = parse_retry_after(headers.get("Retry-After"))
+    # 429, or 503 with Retry-After: the server refused before doing anything, come back later.
+    # A bare 503 may have been half-processed, so it is only transient.
+    if status == 429 or (status == 503 and retry_after is not None):
+        return Verdict(Outcome.RATE_LIMITED, retry_after)
     if status >= 500 or status in (408, 425):
         return Verdict(Outcome.TRANSIENT)
     if status in (401, 403):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import anyio
 from aiohttp import web
 
 from adapters.jira.simulator.context import JiraHttpError, Limits, SimContext
@@ -57,10 +58,13 @@ class JiraSimulator:
                          "api_token": self.ctx.api_token, "webhook_secret": self.webhook_secret}}
 
     async def _run_deliveries(self, app: web.Application) -> AsyncIterator[None]:
-        async with anyio.create_task_group() as group:
-            group.start_soon(self.deliveries.run)
-            yield
-            group.cancel_scope.cancel()
+        # aiohttp may run startup and cleanup in different tasks, so the app owns a plain
+        # task here (aiohttp's documented background-task pattern), cancelled on cleanup.
+        task = asyncio.create_task(self.deliveries.run(), name="jira-sim-deliveries")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     @web.middleware
     async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
