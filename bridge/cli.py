@@ -47,6 +47,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run(Path(args.config))
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    import anyio
+
+    from bridge.sandbox import Sandbox, serve, simulators
+
+    return anyio.run(serve, Sandbox(simulators(), args.host, args.port))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bridge", description="Zoho ⇄ Jira bridge daemon")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -62,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the demo")
     demo.add_argument("--config", type=Path, default=EXAMPLE_CONFIG, help=argparse.SUPPRESS)
     demo.set_defaults(handler=cmd_demo)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="serve the Jira/Zoho simulators; prints one JSON line when ready")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=0,
+                         help="first port (simulators take consecutive ports); 0 = free ports")
+    sandbox.set_defaults(handler=cmd_sandbox)
 
     version = commands.add_parser("version", help="print the version")
     version.set_defaults(handler=cmd_version)

@@ -64,6 +64,14 @@ class Sandbox:
         return merged
 
 
+def simulators() -> list[Served]:
+    """Every simulator the sandbox serves, in port order."""
+    from adapters.jira.simulator import JiraSimulator
+
+    jira = JiraSimulator()
+    return [Served("jira", jira.app, jira.sandbox_info)]
+
+
 async def serve(sandbox: Sandbox, out: TextIO = sys.stdout) -> int:
     await sandbox.start()
     try:
