@@ -35,8 +35,10 @@ class Secret(str):
     def __repr__(self) -> str:
         return "Secret('***')"
 
-    def reveal(self) -> str:
-        return str.__str__(self)
+
+def reveal(value: str) -> str:
+    """The plain string behind a ``Secret`` (for handing it to a client, never to a log)."""
+    return str.__str__(value)
 
 
 class Base(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):

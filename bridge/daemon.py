@@ -12,6 +12,7 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import aiohttp
 import anyio
 import msgspec
 import structlog
@@ -20,9 +21,11 @@ from aiohttp import web
 from actors.backoff import Backoff
 from actors.sci import SciActor, SyncEngine
 from actors.supervisor import ActorFactory, RestartPolicy, Supervisor
+from adapters.http import RemoteError
 from bridge import config as config_module
 from bridge import logging as bridge_logging
 from bridge.config import Config, ConfigError
+from bridge.connections import Connections
 from bridge.http.app import build_app
 from bridge.http.metrics import register_actor_metrics
 from bridge.journal import JournalEngine
@@ -35,6 +38,8 @@ from bridge.systemd import Notifier
 log = structlog.get_logger("bridge.daemon")
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
+CONNECTION_CHECK_INTERVAL = 60.0
 
 
 def restart_policy(config: Config) -> RestartPolicy:
@@ -104,6 +109,7 @@ class Daemon:
             restart_policy(config), mailbox_size=config.supervisor.mailbox_size
         )
         self.runtime = Runtime(config=config, store=store, supervisor=supervisor)
+        self.connections = Connections(jira=None)
 
     async def serve(self) -> int:
         runtime = self.runtime
@@ -114,7 +120,9 @@ class Daemon:
             await save_scis(runtime.store, runtime.config)
             # Signals are caught before READY=1, so an early SIGHUP/SIGTERM is never fatal.
             with anyio.open_signal_receiver(*HANDLED_SIGNALS) as signals:
-                async with anyio.create_task_group() as group:
+                async with aiohttp.ClientSession(timeout=CLIENT_TIMEOUT) as session, \
+                        anyio.create_task_group() as group:
+                    self.connections = Connections.from_config(runtime.config, session)
                     await group.start(runtime.supervisor.run)
                     await self._reconcile()
                     runner, address = await self._listen()
@@ -122,6 +130,7 @@ class Daemon:
                     log.info("daemon.ready", address=address, scis=len(runtime.config.sci))
                     if self.notifier.watchdog_interval:
                         group.start_soon(self._watchdog, self.notifier.watchdog_interval)
+                    group.start_soon(self._watch_connections)
                     await self._serve_signals(signals)
                     self.notifier.stopping()
                     await self._shutdown(runner)
@@ -161,6 +170,7 @@ class Daemon:
         self.runtime.config = fresh
         await save_scis(self.runtime.store, fresh)
         restarted = await self._reconcile()
+        await self._register_webhook()
         log.info("config.reloaded", restarted=restarted)
         self.notifier.ready(f"reloaded; restarted {len(restarted)} actor(s)")
 
@@ -174,6 +184,23 @@ class Daemon:
         with anyio.CancelScope(shield=True):
             await runner.cleanup()  # stops accepting, lets in-flight requests finish
             await self.runtime.supervisor.shutdown(grace)
+
+    async def _watch_connections(self) -> None:
+        """Probe connections now and then; readiness reflects the latest answer."""
+        await self._register_webhook()
+        while True:
+            problems = await self.connections.problems(self.runtime.config)
+            for name, problem in problems.items():
+                if problem != self.runtime.connection_problems.get(name, ""):
+                    log.warning("connection.changed", connection=name, problem=problem or "ok")
+            self.runtime.connection_problems = problems
+            await anyio.sleep(CONNECTION_CHECK_INTERVAL)
+
+    async def _register_webhook(self) -> None:
+        try:
+            await self.connections.register_webhook(self.runtime.config)
+        except RemoteError as exc:
+            log.error("jira.webhook_registration_failed", error=str(exc))
 
     async def _watchdog(self, interval: float) -> None:
         """Pings from the event loop itself: a stuck loop stops them and systemd restarts us."""

@@ -8,11 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
+import anyio
+import anyio.lowlevel
 import pytest
+
+from adapters.jira.client import JiraClient
 
 SECRET = "hook-secret"
 SCIS = """
@@ -34,17 +40,44 @@ zoho = {{ system = "crm", module = "Deals" }}
 """
 
 
-def write_config(tmp: Path, sup_interval: float = 30.0) -> Path:
-    (tmp / "creds").mkdir(exist_ok=True)
-    (tmp / "creds" / "hook").write_text(SECRET)
-    path = tmp / "bridge.toml"
-    path.write_text(
-        f'[http]\nport = 0\n[store]\npath = "{tmp / "bridge.db"}"\n'
-        '[daemon]\ndrain_timeout = 5.0\n'
-        '[jira]\nsite_url = "https://x.atlassian.net"\nwebhook_secret = "credential:hook"\n'
-        + SCIS.format(sup_interval=sup_interval)
-    )
-    return path
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[dict]:
+    """The simulators in their own process, as an operator would run them."""
+    proc = subprocess.Popen([sys.executable, "-m", "bridge", "sandbox", "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    info = json.loads(proc.stdout.readline())
+    yield info
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+    proc.stdout.close()
+
+
+@pytest.fixture
+def write_config(tmp_path: Path, sandbox: dict):
+    def write(tmp: Path = tmp_path, sup_interval: float = 30.0) -> Path:
+        jira = sandbox["jira"]
+        (tmp / "creds").mkdir(exist_ok=True)
+        (tmp / "creds" / "hook").write_text(SECRET)
+        (tmp / "creds" / "jira-token").write_text(jira["api_token"])
+        port = free_port()
+        path = tmp / "bridge.toml"
+        path.write_text(
+            f'[http]\nport = {port}\n[store]\npath = "{tmp / "bridge.db"}"\n'
+            f'[daemon]\ndrain_timeout = 5.0\npublic_url = "http://127.0.0.1:{port}"\n'
+            f'[jira]\nsite_url = "{jira["base_url"]}"\nemail = "{jira["email"]}"\n'
+            'api_token = "credential:jira-token"\nwebhook_secret = "credential:hook"\n'
+            + SCIS.format(sup_interval=sup_interval)
+        )
+        return path
+
+    return write
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class Daemon:
@@ -123,6 +156,13 @@ def daemon_factory(tmp_path: Path) -> Iterator:
         daemon.close()
 
 
+def wait_until(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
 def issue_event(key: str, project: str, issue_type: str) -> dict:
     return {"webhookEvent": "jira:issue_updated",
             "issue": {"key": key, "fields": {"project": {"key": project},
@@ -131,13 +171,14 @@ def issue_event(key: str, project: str, issue_type: str) -> dict:
                                      "toString": "Done"}]}}
 
 
-def test_lifecycle_ready_health_metrics_watchdog_stop(tmp_path: Path, daemon_factory) -> None:
-    daemon = daemon_factory(write_config(tmp_path), watchdog_usec=200_000)
+def test_lifecycle_ready_health_metrics_watchdog_stop(write_config, daemon_factory) -> None:
+    daemon = daemon_factory(write_config(), watchdog_usec=200_000)
     assert daemon.next_message("WATCHDOG=1") == "WATCHDOG=1"
     status, body = daemon.get("/healthz")
     assert status == 200 and json.loads(body)["status"] == "ok"
+    wait_until(lambda: daemon.get("/readyz")[0] == 200)
     status, body = daemon.get("/readyz")
-    assert status == 200 and json.loads(body)["ready"] is True
+    assert json.loads(body)["ready"] is True
     status, body = daemon.get("/metrics")
     text = body.decode()
     assert status == 200
@@ -150,8 +191,9 @@ def test_lifecycle_ready_health_metrics_watchdog_stop(tmp_path: Path, daemon_fac
     assert SECRET not in logs
 
 
-def test_webhook_event_reaches_the_sci_history(tmp_path: Path, daemon_factory) -> None:
-    config = write_config(tmp_path)
+def test_webhook_event_reaches_the_sci_history(tmp_path: Path, write_config,
+                                               daemon_factory) -> None:
+    config = write_config()
     daemon = daemon_factory(config)
     assert daemon.post_webhook(issue_event("SUP-7", "SUP", "Task"), "delivery-7") == 202
     assert daemon.stop() == 0
@@ -183,11 +225,11 @@ anyio.run(main)
 """
 
 
-def test_sighup_restarts_only_changed_scis(tmp_path: Path, daemon_factory) -> None:
-    config = write_config(tmp_path)
+def test_sighup_restarts_only_changed_scis(write_config, daemon_factory) -> None:
+    config = write_config()
     daemon = daemon_factory(config)
     before = daemon.actors()
-    write_config(tmp_path, sup_interval=45.0)  # only "sup" changes
+    config.write_text(config.read_text().replace("poll_interval = 30.0", "poll_interval = 45.0"))
     daemon.proc.send_signal(signal.SIGHUP)
     assert daemon.next_message("RELOADING=1") == "RELOADING=1"
     assert "restarted 1 actor" in daemon.next_message("READY=1")
@@ -197,8 +239,8 @@ def test_sighup_restarts_only_changed_scis(tmp_path: Path, daemon_factory) -> No
     assert daemon.stop() == 0
 
 
-def test_sighup_with_broken_config_keeps_running(tmp_path: Path, daemon_factory) -> None:
-    config = write_config(tmp_path)
+def test_sighup_with_broken_config_keeps_running(write_config, daemon_factory) -> None:
+    config = write_config()
     daemon = daemon_factory(config)
     config.write_text(config.read_text().replace('mode = "display"', 'mode = "sideways"'))
     daemon.proc.send_signal(signal.SIGHUP)
@@ -207,9 +249,10 @@ def test_sighup_with_broken_config_keeps_running(tmp_path: Path, daemon_factory)
     assert daemon.stop() == 0
 
 
-def test_run_with_bad_config_exits_2_without_traceback(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
-    config.write_text(config.read_text().replace("port = 0", "port = 99999"))
+def test_run_with_bad_config_exits_2_without_traceback(tmp_path: Path, write_config) -> None:
+    config = write_config()
+    text = config.read_text()
+    config.write_text(text.replace(text.split("\n")[1], "port = 99999"))
     result = subprocess.run(
         [sys.executable, "-m", "bridge", "run", "--config", str(config)],
         capture_output=True, text=True, timeout=20, check=False,
@@ -218,3 +261,32 @@ def test_run_with_bad_config_exits_2_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "configuration error" in result.stderr and "http.port" in result.stderr
+
+
+async def test_jira_change_arrives_through_the_registered_webhook(
+        tmp_path: Path, sandbox: dict, write_config, daemon_factory) -> None:
+    daemon = daemon_factory(write_config())
+    jira = sandbox["jira"]
+    async with aiohttp.ClientSession() as session:
+        client = JiraClient.basic(jira["base_url"], jira["email"], jira["api_token"], session)
+        for _ in range(100):
+            hooks = [h for h in await client.webhooks() if h.url.startswith(daemon.base)]
+            if hooks:
+                break
+            await anyio.sleep(0.05)
+        (hook,) = hooks
+        assert hook.jql == "project in (ENG, SUP)"
+        await client.edit_issue("SUP-2", fields={"summary": "Renewal call moved to Friday"})
+        for _ in range(200):  # the simulator records each delivery attempt and its answer
+            async with session.get(jira["base_url"] + "/_sim/state") as response:
+                attempts = (await response.json())["deliveries"]
+            if any(a["status"] == 202 for a in attempts):
+                break
+            await anyio.sleep(0.05)
+    assert daemon.stop() == 0
+    check = subprocess.run([sys.executable, "-c", _INSPECT, str(tmp_path / "bridge.db")],
+                           capture_output=True, text=True, check=True)
+    summary = json.loads(check.stdout)
+    change = "SUP-2: summary Renewal call for Acme Corp → Renewal call moved to Friday"
+    # Journaled before shutdown, or still pending in the inbox: never lost.
+    assert summary["pending"] + sum(change in h for h in summary["history"]) == 1
