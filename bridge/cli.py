@@ -36,15 +36,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(Path(args.config))
 
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "bridge.example.toml"
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bridge.daemon import run
+    from bridge.demo import main as demo
 
-    print(f"bridge demo: daemon with {args.config}; health at http://127.0.0.1:8080/healthz, "
-          "metrics at /metrics; Ctrl-C stops it", file=sys.stderr)
-    return run(Path(args.config))
+    return demo(args.state_dir, args.port, args.sim_port)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -67,8 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", type=Path)
     check.set_defaults(handler=cmd_check_config)
 
-    demo = commands.add_parser("demo", help="run the demo")
-    demo.add_argument("--config", type=Path, default=EXAMPLE_CONFIG, help=argparse.SUPPRESS)
+    demo = commands.add_parser("demo", help="run the daemon against the built-in simulators")
+    demo.add_argument("--state-dir", type=Path, default=Path("var/demo"),
+                      help="where the demo keeps its config and database (default var/demo)")
+    demo.add_argument("--port", type=int, default=8080, help="daemon port (default 8080)")
+    demo.add_argument("--sim-port", type=int, default=8090,
+                      help="first simulator port (default 8090)")
     demo.set_defaults(handler=cmd_demo)
 
     sandbox = commands.add_parser(

@@ -1,0 +1,65 @@
+import base64
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str, **kwargs) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, **kwargs)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except OSError:
+        return 0, b""
+
+
+def until(check, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while (result := check()) is False or result is None:
+        assert time.monotonic() < deadline, "demo did not get there in time"
+        time.sleep(0.1)
+    return result
+
+
+def test_demo_receives_changes_made_in_the_simulated_jira(tmp_path: Path) -> None:
+    port, sim_port = free_port(), free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "demo", "--state-dir", str(tmp_path),
+         "--port", str(port), "--sim-port", str(sim_port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        daemon = f"http://127.0.0.1:{port}"
+        until(lambda: fetch(daemon + "/readyz")[0] == 200)
+        ready = json.loads(fetch(daemon + "/readyz")[1])
+        assert {a["id"] for a in ready["actors"]} == {"support-cases", "engineering-deals"}
+        token = base64.b64encode(b"bridge@example.com:sim-jira-api-token").decode()
+        status, _ = fetch(f"http://127.0.0.1:{sim_port}/rest/api/3/issue/SUP-1", method="PUT",
+                          data=b'{"fields": {"summary": "Printer fixed"}}',
+                          headers={"Authorization": f"Basic {token}",
+                                   "Content-Type": "application/json"})
+        assert status == 204
+        accepted = 'bridge_webhook_events_total{result="accepted",source="jira"} 1.0'
+        until(lambda: accepted in fetch(daemon + "/metrics")[1].decode())
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=15) == 0
+        assert demo.stderr is not None
+        assert "Zoho ⇄ Jira bridge demo" in demo.stderr.read()
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+        demo.wait()
+        if demo.stderr:
+            demo.stderr.close()
