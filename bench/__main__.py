@@ -3,9 +3,11 @@
 import anyio
 
 from bench import webhook_ingest
+from bridge import logging as bridge_logging
 
 
 async def main() -> None:
+    bridge_logging.configure("warning")
     await webhook_ingest.run()
 
 

@@ -78,30 +78,24 @@ class InboxItem(Record):
 
 
 class OutboxDraft(Record):
+    """A write an SCI wants done exactly once (the key makes repeats harmless)."""
+
     sci_id: str
     idempotency_key: str
     operation: str
     payload: bytes
 
 
-class OutboxItem(Record):
+class OutboxItem(OutboxDraft):
     id: int
-    sci_id: str
-    idempotency_key: str
-    operation: str
-    payload: bytes
     attempts: int
     next_attempt_at: float
     last_error: str
     created_at: float
 
 
-class DeadLetter(Record):
+class DeadLetter(OutboxDraft):
     id: int
-    sci_id: str
-    idempotency_key: str
-    operation: str
-    payload: bytes
     attempts: int
     reason: str
     died_at: float

@@ -54,7 +54,7 @@ def sandbox() -> Iterator[dict]:
 
 
 @pytest.fixture
-def write_config(tmp_path: Path, sandbox: dict):
+def write_config(tmp_path: Path, sandbox: dict, free_port):
     def write(tmp: Path = tmp_path, sup_interval: float = 30.0) -> Path:
         jira = sandbox["jira"]
         (tmp / "creds").mkdir(exist_ok=True)
@@ -72,12 +72,6 @@ def write_config(tmp_path: Path, sandbox: dict):
         return path
 
     return write
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Daemon:

@@ -1,18 +1,11 @@
 import base64
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def fetch(url: str, **kwargs) -> tuple[int, bytes]:
@@ -34,7 +27,7 @@ def until(check, timeout: float = 15.0):
     return result
 
 
-def test_demo_receives_changes_made_in_the_simulated_jira(tmp_path: Path) -> None:
+def test_demo_receives_changes_made_in_the_simulated_jira(tmp_path: Path, free_port) -> None:
     port, sim_port = free_port(), free_port()
     demo = subprocess.Popen(
         [sys.executable, "-m", "bridge", "demo", "--state-dir", str(tmp_path),
