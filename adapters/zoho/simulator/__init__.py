@@ -1,0 +1,1 @@
+"""Simulators of Zoho accounts (OAuth) and the Zoho APIs, for tests, demo and sandbox."""

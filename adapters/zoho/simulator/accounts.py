@@ -1,0 +1,183 @@
+"""Zoho accounts server: token grants, refresh, revoke, and an auto-approving consent page.
+
+Behaves like accounts.zoho.*: parameters in the query string or form body; errors such as
+``{"error": "invalid_code"}`` answered with HTTP 200; grant codes single-use and
+short-lived; at most ``refresh_limit`` access tokens per refresh token per 10 minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+DEFAULT_SCOPES = ("ZohoCRM.modules.ALL", "ZohoCRM.settings.ALL", "ZohoCRM.org.READ",
+                  "ZohoCRM.users.READ", "ZohoCRM.notifications.ALL", "ZohoCRM.coql.READ",
+                  "ZohoProjects.portals.READ", "ZohoProjects.projects.READ",
+                  "ZohoProjects.tasks.ALL", "ZohoProjects.bugs.ALL", "WorkDrive.files.ALL",
+                  "AaaServer.profile.Read")
+THROTTLED = {"error_description": "You have made too many requests continuously. Please try "
+             "again after some time.", "error": "Access Denied", "status": "failure"}
+
+
+@dataclass
+class _Grant:
+    scopes: tuple[str, ...]
+    expires_at: float
+    redirect_uri: str = ""
+
+
+@dataclass
+class _Refresh:
+    scopes: tuple[str, ...]
+    issued: list[float] = field(default_factory=list)
+
+
+class ZohoAccountsSimulator:
+    def __init__(self, *, client_id: str = "1000.SIMULATORCLIENT",
+                 client_secret: str = "sim-zoho-client-secret",
+                 scopes: Iterable[str] = DEFAULT_SCOPES, api_domain: str = "",
+                 token_ttl: int = 3600, grant_ttl: float = 180.0, refresh_limit: int = 10,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.scopes = tuple(scopes)
+        self.api_domain = api_domain
+        self.token_ttl = token_ttl
+        self.grant_ttl = grant_ttl
+        self.refresh_limit = refresh_limit
+        self._clock = clock
+        self._counter = itertools.count(1)
+        self._grants: dict[str, _Grant] = {}
+        self._refresh: dict[str, _Refresh] = {}
+        self._access: dict[str, tuple[str, float]] = {}
+        self.refresh_hits = 0
+
+    # -- used by other simulators and tests ------------------------------------------------
+    def _token(self) -> str:
+        digest = hashlib.sha256(f"zoho-sim-{next(self._counter)}".encode()).hexdigest()
+        return f"1000.{digest[:32]}.{digest[32:]}"
+
+    def issue_grant_code(self, scopes: Iterable[str] | None = None,
+                         redirect_uri: str = "") -> str:
+        code = self._token()
+        self._grants[code] = _Grant(tuple(scopes or self.scopes),
+                                    self._clock() + self.grant_ttl, redirect_uri)
+        return code
+
+    def issue_refresh_token(self, scopes: Iterable[str] | None = None) -> str:
+        token = self._token()
+        self._refresh[token] = _Refresh(tuple(scopes or self.scopes))
+        return token
+
+    def issue_access_token(self, refresh_token: str) -> str:
+        token = self._token()
+        self._access[token] = (refresh_token, self._clock() + self.token_ttl)
+        return token
+
+    def is_valid_access_token(self, token: str) -> bool:
+        found = self._access.get(token)
+        return found is not None and found[1] > self._clock() and found[0] in self._refresh
+
+    def scopes_for(self, token: str) -> set[str]:
+        found = self._access.get(token)
+        return set(self._refresh[found[0]].scopes) if found and found[0] in self._refresh \
+            else set()
+
+    def revoke(self, refresh_token: str) -> bool:
+        return self._refresh.pop(refresh_token, None) is not None
+
+    def expire_access_tokens(self) -> None:
+        self._access = {t: (r, 0.0) for t, (r, _) in self._access.items()}
+
+    # -- HTTP --------------------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/oauth/v2/token", self._token_endpoint)
+        app.router.add_post("/oauth/v2/token/revoke", self._revoke_endpoint)
+        app.router.add_post("/oauth/v2/revoke/token", self._revoke_endpoint)
+        app.router.add_get("/oauth/v2/auth", self._authorize)
+        app.router.add_get("/oauth/serverinfo", self._server_info)
+        return app
+
+    @staticmethod
+    async def _params(request: web.Request) -> dict[str, str]:
+        params = dict(request.query)
+        if request.can_read_body:
+            params.update({k: str(v) for k, v in (await request.post()).items()})
+        return params
+
+    async def _token_endpoint(self, request: web.Request) -> web.Response:
+        params = await self._params(request)
+        if params.get("client_id") != self.client_id:
+            return web.json_response({"error": "invalid_client"})
+        if params.get("client_secret") != self.client_secret:
+            return web.json_response({"error": "invalid_client_secret"})
+        match params.get("grant_type"):
+            case "authorization_code":
+                return self._exchange(params)
+            case "refresh_token":
+                return self._refresh_grant(params.get("refresh_token", ""))
+        return web.json_response({"error": "unsupported_grant_type"})
+
+    def _exchange(self, params: dict[str, str]) -> web.Response:
+        grant = self._grants.pop(params.get("code", ""), None)  # single use
+        if grant is None or grant.expires_at < self._clock():
+            return web.json_response({"error": "invalid_code"})
+        if grant.redirect_uri and grant.redirect_uri != params.get("redirect_uri"):
+            return web.json_response({"error": "invalid_redirect_uri"})
+        refresh = self.issue_refresh_token(grant.scopes)
+        return self._grant_answer(refresh, include_refresh=True)
+
+    def _refresh_grant(self, refresh_token: str) -> web.Response:
+        entry = self._refresh.get(refresh_token)
+        if entry is None:
+            return web.json_response({"error": "invalid_code"})
+        now = self._clock()
+        entry.issued = [t for t in entry.issued if now - t < 600]
+        if len(entry.issued) >= self.refresh_limit:
+            return web.json_response(THROTTLED, status=400)
+        entry.issued.append(now)
+        self.refresh_hits += 1
+        return self._grant_answer(refresh_token, include_refresh=False)
+
+    def _grant_answer(self, refresh_token: str, include_refresh: bool) -> web.Response:
+        body: dict[str, object] = {
+            "access_token": self.issue_access_token(refresh_token),
+            "scope": " ".join(self._refresh[refresh_token].scopes),
+            "api_domain": self.api_domain, "token_type": "Bearer",
+            "expires_in": self.token_ttl}
+        if include_refresh:
+            body["refresh_token"] = refresh_token
+        if not self.api_domain:
+            del body["api_domain"]
+        return web.json_response(body)
+
+    async def _revoke_endpoint(self, request: web.Request) -> web.Response:
+        params = await self._params(request)
+        if not self.revoke(params.get("token", "")):
+            return web.json_response({"status": "failure", "error": "invalid_token"},
+                                     status=400)
+        return web.json_response({"status": "success"})
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """Consent is granted at once; the browser is sent back with a fresh code."""
+        query = request.query
+        if query.get("client_id") != self.client_id or not query.get("redirect_uri"):
+            return web.Response(status=400, text="Invalid client or redirect_uri")
+        scopes = [s for s in query.get("scope", "").split(",") if s] or list(self.scopes)
+        code = self.issue_grant_code(scopes, query["redirect_uri"])
+        back = {"code": code, "location": "us",
+                "accounts-server": f"{request.scheme}://{request.host}"}
+        if "state" in query:
+            back["state"] = query["state"]
+        raise web.HTTPFound(f"{query['redirect_uri']}?{urlencode(back)}")
+
+    async def _server_info(self, request: web.Request) -> web.Response:
+        base = f"{request.scheme}://{request.host}"
+        return web.json_response({"result": "success", "locations": {"us": base}})
