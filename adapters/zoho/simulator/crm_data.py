@@ -1,0 +1,91 @@
+"""A standard Zoho CRM org: the polling-ready modules, their fields and picklists, samples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PICKLISTS: dict[str, list[str]] = {
+    "Stage": ["Qualification", "Needs Analysis", "Value Proposition", "Proposal/Price Quote",
+              "Negotiation/Review", "Closed Won", "Closed Lost"],
+    "Lead_Status": ["Not Contacted", "Attempted to Contact", "Contacted", "Qualified",
+                    "Lost Lead"],
+    "Status": ["New", "On Hold", "Escalated", "Closed"],
+    "Priority": ["High", "Medium", "Low"],
+    "Type": ["Existing Business", "New Business"],
+}
+
+# module → (display name, [(api_name, data_type)], name field)
+MODULES: dict[str, tuple[str, list[tuple[str, str]], str]] = {
+    "Leads": ("Leads", [("Last_Name", "text"), ("First_Name", "text"), ("Company", "text"),
+                        ("Email", "email"), ("Lead_Status", "picklist"),
+                        ("Description", "textarea")], "Last_Name"),
+    "Contacts": ("Contacts", [("Last_Name", "text"), ("First_Name", "text"),
+                              ("Email", "email"), ("Phone", "phone")], "Last_Name"),
+    "Accounts": ("Accounts", [("Account_Name", "text"), ("Website", "website"),
+                              ("Industry", "text")], "Account_Name"),
+    "Deals": ("Deals", [("Deal_Name", "text"), ("Stage", "picklist"), ("Amount", "currency"),
+                        ("Closing_Date", "date"), ("Type", "picklist"),
+                        ("Description", "textarea")], "Deal_Name"),
+    "Campaigns": ("Campaigns", [("Campaign_Name", "text"), ("Status", "picklist")],
+                  "Campaign_Name"),
+    "Calls": ("Calls", [("Subject", "text"), ("Call_Start_Time", "datetime")], "Subject"),
+    "Events": ("Meetings", [("Event_Title", "text"), ("Start_DateTime", "datetime")],
+               "Event_Title"),
+    "Tasks": ("Tasks", [("Subject", "text"), ("Status", "picklist"), ("Due_Date", "date"),
+                        ("Priority", "picklist")], "Subject"),
+    "Products": ("Products", [("Product_Name", "text"), ("Unit_Price", "currency")],
+                 "Product_Name"),
+    "Vendors": ("Vendors", [("Vendor_Name", "text"), ("Email", "email")], "Vendor_Name"),
+    "Price_Books": ("Price Books", [("Price_Book_Name", "text")], "Price_Book_Name"),
+    "Quotes": ("Quotes", [("Subject", "text"), ("Grand_Total", "currency")], "Subject"),
+    "Sales_Orders": ("Sales Orders", [("Subject", "text"), ("Status", "picklist")], "Subject"),
+    "Purchase_Orders": ("Purchase Orders", [("Subject", "text"), ("Status", "picklist")],
+                        "Subject"),
+    "Invoices": ("Invoices", [("Subject", "text"), ("Status", "picklist")], "Subject"),
+    "Cases": ("Cases", [("Subject", "text"), ("Status", "picklist"), ("Priority", "picklist"),
+                        ("Description", "textarea")], "Subject"),
+    "Solutions": ("Solutions", [("Solution_Title", "text"), ("Status", "picklist")],
+                  "Solution_Title"),
+    "Appointments": ("Appointments", [("Appointment_Name", "text"),
+                                      ("Appointment_Start_Time", "datetime")],
+                     "Appointment_Name"),
+    "Services": ("Services", [("Service_Name", "text"), ("Price", "currency")], "Service_Name"),
+}
+JSON_TYPES = {"text": "string", "email": "string", "phone": "string", "website": "string",
+              "textarea": "string", "picklist": "string", "currency": "double",
+              "date": "string", "datetime": "string"}
+RELATED_LISTS: dict[str, list[str]] = {
+    "Deals": ["Stage_History", "Contact_Roles", "Tasks", "Notes", "Attachments"],
+    "Cases": ["Tasks", "Notes", "Attachments"],
+}
+DEFAULT_RELATED = ["Tasks", "Notes", "Attachments"]
+
+SAMPLES: dict[str, list[dict[str, Any]]] = {
+    "Deals": [{"Deal_Name": "Acme renewal", "Stage": "Qualification", "Amount": 12000.0,
+               "Type": "Existing Business"},
+              {"Deal_Name": "Globex expansion", "Stage": "Needs Analysis", "Amount": 48000.0,
+               "Type": "New Business"}],
+    "Cases": [{"Subject": "Invoices fail to export", "Status": "New", "Priority": "High"},
+              {"Subject": "Password reset loop", "Status": "Escalated", "Priority": "Medium"}],
+    "Leads": [{"Last_Name": "Lovelace", "First_Name": "Ada", "Company": "Analytical Engines",
+               "Email": "ada@example.com", "Lead_Status": "Contacted"}],
+    "Contacts": [{"Last_Name": "Hopper", "First_Name": "Grace", "Email": "grace@example.com"}],
+    "Accounts": [{"Account_Name": "Acme Corp", "Industry": "Manufacturing"}],
+}
+
+
+def field_metadata(module: str) -> list[dict[str, Any]]:
+    _, fields, _ = MODULES[module]
+    out = []
+    for index, (api_name, data_type) in enumerate(fields):
+        entry: dict[str, Any] = {
+            "api_name": api_name, "field_label": api_name.replace("_", " "),
+            "data_type": data_type, "json_type": JSON_TYPES[data_type],
+            "id": f"55510000000{index:06d}", "system_mandatory": index == 0,
+            "read_only": False, "length": 255}
+        if data_type == "picklist":
+            entry["pick_list_values"] = [{"display_value": v, "actual_value": v,
+                                          "id": f"5551000000{n:07d}"}
+                                         for n, v in enumerate(PICKLISTS.get(api_name, []))]
+        out.append(entry)
+    return out

@@ -1,0 +1,40 @@
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from actors.budget import RateBudget
+from adapters.zoho.crm import ZohoCrmClient
+from adapters.zoho.oauth import MemoryTokenStore, ZohoOAuth
+from adapters.zoho.simulator.accounts import ZohoAccountsSimulator
+from adapters.zoho.simulator.crm import ZohoCrmSimulator
+
+
+@dataclass
+class Crm:
+    accounts: ZohoAccountsSimulator
+    sim: ZohoCrmSimulator
+    url: str
+    oauth: ZohoOAuth
+    client: ZohoCrmClient
+    session: aiohttp.ClientSession
+
+
+@pytest.fixture
+async def crm() -> AsyncIterator[Crm]:
+    accounts = ZohoAccountsSimulator()
+    sim = ZohoCrmSimulator(accounts)
+    async with TestServer(accounts.app()) as accounts_server, \
+            TestServer(sim.app()) as crm_server, aiohttp.ClientSession() as session:
+        url = str(crm_server.make_url("")).rstrip("/")
+        accounts.api_domain = url
+        oauth = ZohoOAuth("crm", client_id=accounts.client_id,
+                          client_secret=accounts.client_secret,
+                          accounts_url=str(accounts_server.make_url("")).rstrip("/"),
+                          session=session, store=MemoryTokenStore())
+        await oauth.use_refresh_token(accounts.issue_refresh_token())
+        budget = RateBudget("zoho-crm", rate=1000, burst=100, max_concurrent=10)
+        client = ZohoCrmClient.connect(url, oauth, session, budget)
+        yield Crm(accounts, sim, url, oauth, client, session)
