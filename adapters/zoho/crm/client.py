@@ -216,9 +216,10 @@ class ZohoCrmClient:
 
     async def add_note(self, module: str, record_id: str, content: str,
                        title: str = "") -> str:
-        row = {"Note_Content": content, **({"Note_Title": title} if title else {})}
-        (result,) = _results(await self._call("POST", f"/{module}/{record_id}/Notes",
-                                              body={"data": [row]}, expect=(400,)))
+        row = {"Note_Content": content, **({"Note_Title": title} if title else {}),
+               "Parent_Id": {"id": record_id, "module": {"api_name": module}}}
+        (result,) = _results(await self._call("POST", "/Notes", body={"data": [row]},
+                                              expect=(400,)))
         return _id_or_raise(result)
 
     async def update_note(self, note_id: str, content: str, title: str = "") -> None:

@@ -112,6 +112,8 @@ class ZohoCrmSimulator:
         r.add_patch(f"{API}/actions/watch", self.watch)
         r.add_get(f"{API}/actions/watch", self.list_watches)
         r.add_delete(f"{API}/actions/watch", self.unwatch)
+        r.add_get(f"{API}/Notes", self.all_notes)
+        r.add_post(f"{API}/Notes", self.create_notes)
         r.add_put(f"{API}/Notes/{{note}}", self.update_note)
         r.add_delete(f"{API}/Notes/{{note}}", self.delete_note)
         r.add_get(f"{API}/{{module}}/search", self.search)
@@ -415,26 +417,54 @@ class ZohoCrmSimulator:
                                                           "more_records": False}})
 
     async def add_notes(self, request: web.Request) -> web.Response:
+        """``POST /{module}/{id}/Notes``: notes for the record in the path."""
         module = self._module(request)
         parent = self._record(module, request.match_info["id"])
+        return self._store_notes([(row, module, parent) for row in await self._data(request)])
+
+    async def create_notes(self, request: web.Request) -> web.Response:
+        """``POST /Notes``: each note names its parent in ``Parent_Id`` (what the SDK sends)."""
+        entries = []
+        for row in await self._data(request):
+            parent_ref = row.get("Parent_Id") or {}
+            module_ref = parent_ref.get("module") or {}
+            module = module_ref.get("api_name") if isinstance(module_ref, dict) else module_ref
+            module = module or row.get("$se_module")
+            record = self.state.records.get(str(module), {}).get(str(parent_ref.get("id")))
+            entries.append((row, str(module), record))
+        return self._store_notes(entries)
+
+    def _store_notes(self, entries: list[tuple[dict[str, Any], str, dict[str, Any] | None]]
+                     ) -> web.Response:
         results = []
-        for index, row in enumerate(await self._data(request)):
-            if not row.get("Note_Content"):
+        for index, (row, module, parent) in enumerate(entries):
+            missing = "Parent_Id" if parent is None else (
+                "Note_Content" if not row.get("Note_Content") else None)
+            if missing:
                 results.append({"code": "MANDATORY_NOT_FOUND", "status": "error",
                                 "message": "required field not found",
-                                "details": {"api_name": "Note_Content",
-                                            "json_path": f"$.data[{index}].Note_Content"}})
+                                "details": {"api_name": missing,
+                                            "json_path": f"$.data[{index}].{missing}"}})
                 continue
+            assert parent is not None
             note_id, stamp = self.state.new_id(), _now()
             self.state.notes[note_id] = {
                 "id": note_id, "Note_Title": row.get("Note_Title"),
                 "Note_Content": row["Note_Content"], "Created_Time": stamp,
                 "Modified_Time": stamp, "Owner": OWNER, "$se_module": module,
-                "Parent_Id": {"id": parent["id"], "name": parent.get(MODULES[module][2])}}
+                "Parent_Id": {"id": parent["id"], "name": parent.get(MODULES[module][2]),
+                              "module": {"api_name": module}}}
             results.append({"code": "SUCCESS", "status": "success", "message": "record added",
                             "details": {"id": note_id, "Created_Time": stamp}})
         ok = any(r["status"] == "success" for r in results)
         return web.json_response({"data": results}, status=201 if ok else 400)
+
+    async def all_notes(self, request: web.Request) -> web.Response:
+        if not self.state.notes:
+            return web.Response(status=204)
+        notes = list(self.state.notes.values())
+        return web.json_response({"data": notes, "info": {"count": len(notes),
+                                                          "more_records": False}})
 
     def _note(self, request: web.Request) -> dict[str, Any]:
         note = self.state.notes.get(request.match_info["note"])
