@@ -65,11 +65,25 @@ class Sandbox:
 
 
 def simulators() -> list[Served]:
-    """Every simulator the sandbox serves, in port order."""
+    """Every simulator the sandbox serves, in port order: Jira, Zoho accounts, Zoho CRM."""
     from adapters.jira.simulator import JiraSimulator
+    from adapters.zoho.simulator.accounts import ZohoAccountsSimulator
+    from adapters.zoho.simulator.crm import ZohoCrmSimulator
 
     jira = JiraSimulator()
-    return [Served("jira", jira.app, jira.sandbox_info)]
+    accounts = ZohoAccountsSimulator()
+    crm = ZohoCrmSimulator(accounts)
+
+    def describe_crm(base_url: str) -> dict[str, Any]:
+        accounts.api_domain = base_url  # token answers point clients at this simulator
+        return crm.sandbox_info(base_url)
+
+    return [
+        Served("jira", jira.app, jira.sandbox_info),
+        Served("zoho_accounts", accounts.app,
+               lambda base_url: {"zoho": {"accounts_url": base_url}}),
+        Served("zoho_crm", crm.app, describe_crm),
+    ]
 
 
 async def serve(sandbox: Sandbox, out: TextIO = sys.stdout) -> int:

@@ -6,6 +6,8 @@ import sys
 import aiohttp
 
 from adapters.jira.client import JiraClient
+from adapters.zoho.crm import ZohoCrmClient
+from adapters.zoho.oauth import MemoryTokenStore, ZohoOAuth
 
 
 async def test_sandbox_prints_one_line_then_serves_until_sigterm() -> None:
@@ -16,10 +18,21 @@ async def test_sandbox_prints_one_line_then_serves_until_sigterm() -> None:
         info = json.loads(proc.stdout.readline())
         jira = info["jira"]
         assert set(jira) == {"base_url", "email", "api_token", "webhook_secret"}
+        zoho = info["zoho"]
+        assert set(zoho) == {"accounts_url", "crm_api_url", "client_id", "client_secret",
+                             "code", "refresh_token"}
         async with aiohttp.ClientSession() as session:
             client = JiraClient.basic(jira["base_url"], jira["email"], jira["api_token"],
                                       session)
             assert {p["key"] for p in await client.projects()} == {"SUP", "ENG"}
+            oauth = ZohoOAuth("crm", client_id=zoho["client_id"],
+                              client_secret=zoho["client_secret"],
+                              accounts_url=zoho["accounts_url"], session=session,
+                              store=MemoryTokenStore())
+            tokens = await oauth.exchange_grant(zoho["code"])
+            assert tokens.api_domain == zoho["crm_api_url"]
+            crm = ZohoCrmClient.connect(tokens.api_domain, oauth, session)
+            assert [d["Deal_Name"] async for d in crm.records("Deals", ["Deal_Name"])]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         assert proc.stdout.read() == ""  # exactly one line
