@@ -1,8 +1,9 @@
 """The daemon's outside connections: build clients from config, probe them, keep the
-Jira webhook registration in line with the SCIs."""
+Jira webhook registration in line with the SCIs, and set up declarative Zoho connections."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import aiohttp
@@ -11,7 +12,12 @@ import structlog
 from actors.budget import RateBudget
 from adapters.http import RemoteError
 from adapters.jira.client import JiraClient, ensure_webhook
-from bridge.config import Config, reveal
+from adapters.zoho.crm import ZohoCrmClient
+from adapters.zoho.datacenters import data_center
+from adapters.zoho.oauth import ZohoOAuth
+from bridge.config import Config, ZohoConnection, reveal
+from bridge.store import Store
+from bridge.tokens import StoreTokenStore
 
 log = structlog.get_logger("bridge.connections")
 
@@ -21,35 +27,71 @@ WEBHOOK_EVENTS = (
     "comment_created", "comment_updated", "comment_deleted",
     "attachment_created", "attachment_deleted",
 )
-UNSUPPORTED = "Zoho connections are configured but this build has no Zoho client yet"
+CRM = "zoho.crm"
+PROJECTS_UNSUPPORTED = "Zoho Projects connections are not available in this build yet"
+
+
+def configured(config: Config) -> list[str]:
+    """Names of the connections the config asks for."""
+    named = (("jira", config.jira), (CRM, config.zoho.crm),
+             ("zoho.projects", config.zoho.projects))
+    return [name for name, section in named if section is not None]
+
+
+@dataclass
+class ZohoCrmConnection:
+    oauth: ZohoOAuth
+    settings: ZohoConnection
+    session: aiohttp.ClientSession
+    budget: RateBudget
+
+    async def client(self) -> ZohoCrmClient:
+        """A CRM client on the token's API domain (an explicit ``api_url`` wins)."""
+        default = data_center(self.settings.data_center).api
+        api = self.settings.api_url or await self.oauth.api_domain(default)
+        return ZohoCrmClient.connect(api, self.oauth, self.session, self.budget)
+
+    async def prepare(self) -> None:
+        """Adopt configured credentials unless the store already holds working tokens.
+
+        A grant code is single-use: it is exchanged only when nothing is stored yet, so
+        restarts with the same config keep using the stored refresh token.
+        """
+        settings = self.settings
+        stored = await self.oauth.stored()
+        if settings.refresh_token and (stored is None
+                                       or stored.refresh_token != settings.refresh_token):
+            await self.oauth.use_refresh_token(reveal(settings.refresh_token))
+        elif stored is None and settings.grant_code:
+            await self.oauth.exchange_grant(reveal(settings.grant_code))
 
 
 @dataclass
 class Connections:
-    jira: JiraClient | None
+    jira: JiraClient | None = None
+    crm: ZohoCrmConnection | None = None
 
     @classmethod
-    def from_config(cls, config: Config, session: aiohttp.ClientSession) -> Connections:
-        jira = config.jira
-        if jira is None:
-            return cls(jira=None)
-        budget = RateBudget("jira", rate=jira.requests_per_second,
-                            burst=jira.requests_per_second * 2)
-        return cls(jira=JiraClient.basic(jira.site_url, jira.email, reveal(jira.api_token),
-                                         session, budget))
+    def from_config(cls, config: Config, session: aiohttp.ClientSession,
+                    store: Store) -> Connections:
+        return cls(jira=_jira(config, session), crm=_crm(config, session, store))
+
+    async def prepare(self) -> None:
+        if self.crm is not None:
+            try:
+                await self.crm.prepare()
+            except RemoteError as exc:
+                log.error("zoho.connection_setup_failed", connection=CRM, error=str(exc))
 
     async def problems(self, config: Config) -> dict[str, str]:
         """Connection name → what is wrong ("" when usable)."""
         found: dict[str, str] = {}
         if self.jira is not None:
-            try:
-                await self.jira.myself()
-                found["jira"] = ""
-            except RemoteError as exc:
-                found["jira"] = str(exc)
-        for name, zoho in (("zoho.crm", config.zoho.crm), ("zoho.projects", config.zoho.projects)):
-            if zoho is not None:
-                found[name] = UNSUPPORTED
+            found["jira"] = await _probe(self.jira.myself())
+        if self.crm is not None:
+            found[CRM] = await _probe(_crm_org(self.crm))
+        if config.zoho.projects is not None:
+            found["zoho.projects"] = PROJECTS_UNSUPPORTED
         return found
 
     async def register_webhook(self, config: Config) -> int | None:
@@ -68,3 +110,39 @@ class Connections:
                                        secret=reveal(jira.webhook_secret))
         log.info("jira.webhook_registered", webhook_id=hook_id, url=url, jql=jql)
         return hook_id
+
+
+def _jira(config: Config, session: aiohttp.ClientSession) -> JiraClient | None:
+    jira = config.jira
+    if jira is None:
+        return None
+    budget = RateBudget("jira", rate=jira.requests_per_second,
+                        burst=jira.requests_per_second * 2)
+    return JiraClient.basic(jira.site_url, jira.email, reveal(jira.api_token), session, budget)
+
+
+def _crm(config: Config, session: aiohttp.ClientSession,
+         store: Store) -> ZohoCrmConnection | None:
+    settings = config.zoho.crm
+    if settings is None:
+        return None
+    accounts = settings.accounts_url or data_center(settings.data_center).accounts
+    oauth = ZohoOAuth(CRM, client_id=settings.client_id,
+                      client_secret=reveal(settings.client_secret), accounts_url=accounts,
+                      session=session, store=StoreTokenStore(store, "zoho_crm"))
+    # Zoho allows 10 concurrent calls per org on the Standard edition.
+    budget = RateBudget("zoho-crm", rate=settings.requests_per_second,
+                        burst=settings.requests_per_second * 2, max_concurrent=10)
+    return ZohoCrmConnection(oauth, settings, session, budget)
+
+
+async def _crm_org(crm: ZohoCrmConnection) -> object:
+    return await (await crm.client()).org()
+
+
+async def _probe(call: Awaitable[object]) -> str:
+    try:
+        await call
+    except RemoteError as exc:
+        return str(exc)
+    return ""

@@ -25,7 +25,7 @@ from adapters.http import RemoteError
 from bridge import config as config_module
 from bridge import logging as bridge_logging
 from bridge.config import Config, ConfigError
-from bridge.connections import Connections
+from bridge.connections import Connections, configured
 from bridge.http.app import build_app
 from bridge.http.metrics import register_actor_metrics
 from bridge.journal import JournalEngine
@@ -109,12 +109,16 @@ class Daemon:
             restart_policy(config), mailbox_size=config.supervisor.mailbox_size
         )
         self.runtime = Runtime(config=config, store=store, supervisor=supervisor)
-        self.connections = Connections(jira=None)
+        self.connections = Connections()
+        self._session: aiohttp.ClientSession | None = None
 
     async def serve(self) -> int:
         runtime = self.runtime
         await runtime.store.open()
         runtime.migrations_done = True
+        # Not ready until each configured connection has answered its first probe.
+        runtime.connection_problems = {name: "not checked yet"
+                                       for name in configured(runtime.config)}
         unregister = register_actor_metrics(runtime.supervisor.snapshot)
         try:
             await save_scis(runtime.store, runtime.config)
@@ -122,7 +126,9 @@ class Daemon:
             with anyio.open_signal_receiver(*HANDLED_SIGNALS) as signals:
                 async with aiohttp.ClientSession(timeout=CLIENT_TIMEOUT) as session, \
                         anyio.create_task_group() as group:
-                    self.connections = Connections.from_config(runtime.config, session)
+                    self._session = session
+                    self.connections = Connections.from_config(runtime.config, session,
+                                                               runtime.store)
                     await group.start(runtime.supervisor.run)
                     await self._reconcile()
                     runner, address = await self._listen()
@@ -170,6 +176,9 @@ class Daemon:
         self.runtime.config = fresh
         await save_scis(self.runtime.store, fresh)
         restarted = await self._reconcile()
+        if self._session is not None:  # credentials may have changed: rebuild and re-probe
+            self.connections = Connections.from_config(fresh, self._session, self.runtime.store)
+            await self._check_connections()
         await self._register_webhook()
         log.info("config.reloaded", restarted=restarted)
         self.notifier.ready(f"reloaded; restarted {len(restarted)} actor(s)")
@@ -187,14 +196,19 @@ class Daemon:
 
     async def _watch_connections(self) -> None:
         """Probe connections now and then; readiness reflects the latest answer."""
+        await self._check_connections()
         await self._register_webhook()
         while True:
-            problems = await self.connections.problems(self.runtime.config)
-            for name, problem in problems.items():
-                if problem != self.runtime.connection_problems.get(name, ""):
-                    log.warning("connection.changed", connection=name, problem=problem or "ok")
-            self.runtime.connection_problems = problems
             await anyio.sleep(CONNECTION_CHECK_INTERVAL)
+            await self._check_connections()
+
+    async def _check_connections(self) -> None:
+        await self.connections.prepare()
+        problems = await self.connections.problems(self.runtime.config)
+        for name, problem in problems.items():
+            if problem != self.runtime.connection_problems.get(name, ""):
+                log.warning("connection.changed", connection=name, problem=problem or "ok")
+        self.runtime.connection_problems = problems
 
     async def _register_webhook(self) -> None:
         try:

@@ -176,6 +176,10 @@ class ZohoOAuth:
         await self._save(tokens)
         return tokens
 
+    async def stored(self) -> StoredTokens | None:
+        """What the token store holds for this connection (None before the first grant)."""
+        return await self._store.load(self.connection)
+
     async def use_refresh_token(self, refresh_token: str) -> None:
         """Adopt a refresh token issued elsewhere (declarative configuration)."""
         self.auth_required = ""

@@ -76,10 +76,11 @@ def write_config(tmp_path: Path, sandbox: dict, free_port):
 
 class Daemon:
     def __init__(self, tmp: Path, config: Path, watchdog_usec: int = 0) -> None:
+        address = str(tmp / f"notify-{len(list(tmp.glob('notify-*.sock')))}.sock")
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.notify.bind(str(tmp / "notify.sock"))
+        self.notify.bind(address)
         self.notify.settimeout(10)
-        env = {**os.environ, "NOTIFY_SOCKET": str(tmp / "notify.sock"),
+        env = {**os.environ, "NOTIFY_SOCKET": address,
                "CREDENTIALS_DIRECTORY": str(tmp / "creds")}
         if watchdog_usec:
             env["WATCHDOG_USEC"] = str(watchdog_usec)
@@ -284,3 +285,22 @@ async def test_jira_change_arrives_through_the_registered_webhook(
     change = "SUP-2: summary Renewal call for Acme Corp → Renewal call moved to Friday"
     # Journaled before shutdown, or still pending in the inbox: never lost.
     assert summary["pending"] + sum(change in h for h in summary["history"]) == 1
+
+
+def test_declarative_zoho_crm_connection_survives_restarts(
+        tmp_path: Path, sandbox: dict, write_config, daemon_factory) -> None:
+    zoho = sandbox["zoho"]
+    config = write_config()
+    (tmp_path / "creds" / "zoho-secret").write_text(zoho["client_secret"])
+    (tmp_path / "creds" / "zoho-code").write_text(zoho["code"])
+    config.write_text(config.read_text().replace("\n[[sci]]", (
+        f'\n[zoho.crm]\ndata_center = "EU"\nclient_id = "{zoho["client_id"]}"\n'
+        'client_secret = "credential:zoho-secret"\ngrant_code = "credential:zoho-code"\n'
+        f'accounts_url = "{zoho["accounts_url"]}"\n\n[[sci]]'), 1))
+    for _ in range(2):  # the single-use code is exchanged once; the restart reuses tokens
+        daemon = daemon_factory(config)
+        wait_until(lambda d=daemon: d.get("/readyz")[0] == 200)
+        assert daemon.stop() == 0
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("bridge.db*"))
+    assert zoho["client_secret"].encode() not in raw
+    assert b"zoho.crm" in raw  # the connection row exists, its secrets sealed
