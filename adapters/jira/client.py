@@ -426,6 +426,30 @@ class JiraClient:
         await self._json("DELETE", f"{WEBHOOK_PATH}/{webhook_id}", base=self.site_url)
 
 
+    # -- dynamic webhooks (OAuth 2.0 / Connect apps; expire after 30 days) -------------------
+    async def register_dynamic_webhooks(self, url: str,
+                                        hooks: Sequence[tuple[Sequence[str], str]]
+                                        ) -> list[int | str]:
+        """Register ``(events, jql)`` pairs for ``url``: a created id or Jira's error, per
+        pair, in order."""
+        body = {"url": url, "webhooks": [{"events": list(events), "jqlFilter": jql}
+                                         for events, jql in hooks]}
+        results = (await self._json("POST", "/webhook", body=body, safe=False)).json()
+        return [r["createdWebhookId"] if "createdWebhookId" in r else "; ".join(r["errors"])
+                for r in results["webhookRegistrationResult"]]
+
+    async def dynamic_webhooks(self) -> list[dict[str, Any]]:
+        return (await self._json("GET", "/webhook")).json()["values"]
+
+    async def refresh_dynamic_webhooks(self, ids: Sequence[int]) -> int:
+        """Extend their life by 30 days; returns the new expiry (epoch milliseconds)."""
+        answer = await self._json("PUT", "/webhook/refresh", body={"webhookIds": list(ids)})
+        return int(answer.json()["expirationDate"])
+
+    async def delete_dynamic_webhooks(self, ids: Sequence[int]) -> None:
+        await self._json("DELETE", "/webhook", body={"webhookIds": list(ids)})
+
+
 def _hook_body(name: str, url: str, events: Sequence[str], jql: str,
                secret: str) -> dict[str, Any]:
     return {"name": name, "url": url, "events": list(events),

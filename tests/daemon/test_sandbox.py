@@ -17,7 +17,7 @@ async def test_sandbox_prints_one_line_then_serves_until_sigterm() -> None:
         assert proc.stdout is not None
         info = json.loads(proc.stdout.readline())
         jira = info["jira"]
-        assert set(jira) == {"base_url", "email", "api_token", "webhook_secret"}
+        assert set(jira) == {"base_url", "email", "api_token", "webhook_secret", "oauth_token"}
         zoho = info["zoho"]
         assert set(zoho) == {"accounts_url", "crm_api_url", "client_id", "client_secret",
                              "code", "refresh_token"}

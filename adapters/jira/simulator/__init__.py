@@ -14,6 +14,7 @@ from aiohttp import web
 from adapters.jira.simulator.context import JiraHttpError, Limits, SimContext
 from adapters.jira.simulator.delivery import Deliveries
 from adapters.jira.simulator.routes_content import ContentRoutes
+from adapters.jira.simulator.routes_dynamic import APP_CALLER, DynamicWebhookRoutes
 from adapters.jira.simulator.routes_issues import IssueRoutes
 from adapters.jira.simulator.routes_meta import MetaRoutes
 from adapters.jira.simulator.state import JiraState
@@ -28,6 +29,7 @@ class JiraSimulator:
         *,
         email: str = "bridge@example.com",
         api_token: str = "sim-jira-api-token",
+        oauth_token: str = "sim-jira-oauth-token",
         webhook_secret: str = "sim-jira-webhook-secret",
         seed: bool = True,
         limits: Limits | None = None,
@@ -35,6 +37,7 @@ class JiraSimulator:
         webhook_retry_base: float = 0.5,
     ) -> None:
         self.webhook_secret = webhook_secret
+        self.oauth_token = oauth_token
         self.faults = faults or Faults()
         self.deliveries = Deliveries(retry_base=webhook_retry_base)
         self.ctx = SimContext(JiraState(seed=seed), self.deliveries, limits or Limits(),
@@ -47,7 +50,8 @@ class JiraSimulator:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[
             faults_middleware(self.faults), self._errors, self._authenticate, self._rate_limit])
-        for routes in (IssueRoutes(self.ctx), ContentRoutes(self.ctx), MetaRoutes(self.ctx)):
+        for routes in (IssueRoutes(self.ctx), ContentRoutes(self.ctx), MetaRoutes(self.ctx),
+                       DynamicWebhookRoutes(self.ctx)):
             routes.add_to(app.router)
         add_fault_routes(app, self.faults)
         app.cleanup_ctx.append(self._run_deliveries)
@@ -55,7 +59,8 @@ class JiraSimulator:
 
     def sandbox_info(self, base_url: str) -> dict[str, Any]:
         return {"jira": {"base_url": base_url, "email": self.ctx.email,
-                         "api_token": self.ctx.api_token, "webhook_secret": self.webhook_secret}}
+                         "api_token": self.ctx.api_token, "webhook_secret": self.webhook_secret,
+                         "oauth_token": self.oauth_token}}
 
     async def _run_deliveries(self, app: web.Application) -> AsyncIterator[None]:
         # aiohttp may run startup and cleanup in different tasks, so the app owns a plain
@@ -77,7 +82,10 @@ class JiraSimulator:
     async def _authenticate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith((CONTROL_PREFIX, *UNAUTHENTICATED_PATHS)):
             return await handler(request)
-        if not self._credentials_ok(request.headers.get("Authorization", "")):
+        header = request.headers.get("Authorization", "")
+        # An OAuth 2.0 bearer token makes the caller an app (may use dynamic webhooks).
+        request[APP_CALLER] = header == f"Bearer {self.oauth_token}"
+        if not request[APP_CALLER] and not self._credentials_ok(header):
             return web.Response(
                 status=401, text="Client must be authenticated to access this resource.",
                 headers={"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"})

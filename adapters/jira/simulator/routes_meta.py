@@ -40,7 +40,6 @@ class MetaRoutes:
         router.add_get(f"{api}/issuetype", self.issue_types)
         router.add_get(f"{api}/status", self.statuses)
         router.add_get(f"{api}/statuscategory", self.status_categories)
-        router.add_route("*", f"{api}/webhook{{tail:.*}}", self.dynamic_webhooks)
         router.add_get(WEBHOOK_PATH, self.list_hooks)
         router.add_post(WEBHOOK_PATH, self.create_hook)
         router.add_get(f"{WEBHOOK_PATH}/{{id:\\d+}}", self.get_hook)
@@ -110,10 +109,6 @@ class MetaRoutes:
 
     async def application_links(self, request: web.Request) -> web.Response:
         return reply([])
-
-    async def dynamic_webhooks(self, request: web.Request) -> web.Response:
-        # As on Jira Cloud: /rest/api/3/webhook is for Connect and OAuth 2.0 apps only.
-        raise JiraHttpError(403, ("Only Connect and OAuth 2.0 apps can use this operation.",))
 
     # -- admin webhooks -----------------------------------------------------------------
     def _hook_json(self, view: View, hook: Hook) -> dict[str, Any]:

@@ -182,3 +182,26 @@ async def test_bad_credentials_need_attention(jira: Jira) -> None:
             await client.myself()
     assert info.value.outcome is Outcome.AUTH and info.value.needs_attention
     assert "revoked" not in str(info.value)
+
+
+async def test_dynamic_webhooks_for_oauth_apps(jira: Jira) -> None:
+    app = JiraClient.bearer(jira.url, jira.sim.oauth_token, jira.session)
+    created = await app.register_dynamic_webhooks("http://127.0.0.1:1/hook", [
+        (["jira:issue_updated", "comment_created"], "project = SUP"),
+        (["attachment_created"], "project = SUP"),
+        (["jira:issue_created"], "watchCount > 1")])
+    first, unsupported, bad_jql = created
+    assert isinstance(first, int)
+    assert "attachment_created is not supported" in str(unsupported)
+    assert "does not exist" in str(bad_jql)
+    (listed,) = await app.dynamic_webhooks()
+    assert (listed["id"], listed["jqlFilter"]) == (first, "project = SUP")
+    assert await app.refresh_dynamic_webhooks([first]) >= listed["expirationDate"]
+    await app.delete_dynamic_webhooks([first])
+    assert await app.dynamic_webhooks() == []
+
+
+async def test_dynamic_webhooks_refuse_basic_auth(jira: Jira) -> None:
+    with pytest.raises(JiraError) as info:
+        await jira.client.dynamic_webhooks()
+    assert info.value.status == 403 and "OAuth 2.0 apps" in str(info.value)
