@@ -28,24 +28,25 @@ WEBHOOK_EVENTS = (
     "attachment_created", "attachment_deleted",
 )
 CRM = "zoho.crm"
-PROJECTS_UNSUPPORTED = "Zoho Projects connections are not available in this build yet"
+PROJECTS = "zoho.projects"
 
 
 def configured(config: Config) -> list[str]:
     """Names of the connections the config asks for."""
-    named = (("jira", config.jira), (CRM, config.zoho.crm),
-             ("zoho.projects", config.zoho.projects))
+    named = (("jira", config.jira), (CRM, config.zoho.crm), (PROJECTS, config.zoho.projects))
     return [name for name, section in named if section is not None]
 
 
 @dataclass
-class ZohoCrmConnection:
+class ZohoLink:
+    """One declarative Zoho connection (CRM or Projects): its OAuth and request budget."""
+
     oauth: ZohoOAuth
     settings: ZohoConnection
     session: aiohttp.ClientSession
     budget: RateBudget
 
-    async def client(self) -> ZohoCrmClient:
+    async def crm_client(self) -> ZohoCrmClient:
         """A CRM client on the token's API domain (an explicit ``api_url`` wins)."""
         default = data_center(self.settings.data_center).api
         api = self.settings.api_url or await self.oauth.api_domain(default)
@@ -69,19 +70,25 @@ class ZohoCrmConnection:
 @dataclass
 class Connections:
     jira: JiraClient | None = None
-    crm: ZohoCrmConnection | None = None
+    crm: ZohoLink | None = None
+    projects: ZohoLink | None = None
 
     @classmethod
     def from_config(cls, config: Config, session: aiohttp.ClientSession,
                     store: Store) -> Connections:
-        return cls(jira=_jira(config, session), crm=_crm(config, session, store))
+        return cls(jira=_jira(config, session),
+                   crm=_zoho(CRM, config.zoho.crm, session, store),
+                   projects=_zoho(PROJECTS, config.zoho.projects, session, store))
 
     async def prepare(self) -> None:
-        if self.crm is not None:
+        for link in (self.crm, self.projects):
+            if link is None:
+                continue
             try:
-                await self.crm.prepare()
+                await link.prepare()
             except RemoteError as exc:
-                log.error("zoho.connection_setup_failed", connection=CRM, error=str(exc))
+                log.error("zoho.connection_setup_failed", connection=link.oauth.connection,
+                          error=str(exc))
 
     async def problems(self, config: Config) -> dict[str, str]:
         """Connection name → what is wrong ("" when usable)."""
@@ -90,8 +97,8 @@ class Connections:
             found["jira"] = await _probe(self.jira.myself())
         if self.crm is not None:
             found[CRM] = await _probe(_crm_org(self.crm))
-        if config.zoho.projects is not None:
-            found["zoho.projects"] = PROJECTS_UNSUPPORTED
+        if self.projects is not None:  # usable once a token can be had
+            found[PROJECTS] = await _probe(self.projects.oauth.access_token())
         return found
 
     async def register_webhook(self, config: Config) -> int | None:
@@ -121,23 +128,23 @@ def _jira(config: Config, session: aiohttp.ClientSession) -> JiraClient | None:
     return JiraClient.basic(jira.site_url, jira.email, reveal(jira.api_token), session, budget)
 
 
-def _crm(config: Config, session: aiohttp.ClientSession,
-         store: Store) -> ZohoCrmConnection | None:
-    settings = config.zoho.crm
+def _zoho(name: str, settings: ZohoConnection | None, session: aiohttp.ClientSession,
+          store: Store) -> ZohoLink | None:
     if settings is None:
         return None
     accounts = settings.accounts_url or data_center(settings.data_center).accounts
-    oauth = ZohoOAuth(CRM, client_id=settings.client_id,
+    kind = "zoho_crm" if name == CRM else "zoho_projects"
+    oauth = ZohoOAuth(name, client_id=settings.client_id,
                       client_secret=reveal(settings.client_secret), accounts_url=accounts,
-                      session=session, store=StoreTokenStore(store, "zoho_crm"))
-    # Zoho allows 10 concurrent calls per org on the Standard edition.
-    budget = RateBudget("zoho-crm", rate=settings.requests_per_second,
+                      session=session, store=StoreTokenStore(store, kind))
+    # Zoho CRM allows 10 concurrent calls per org on the Standard edition.
+    budget = RateBudget(name, rate=settings.requests_per_second,
                         burst=settings.requests_per_second * 2, max_concurrent=10)
-    return ZohoCrmConnection(oauth, settings, session, budget)
+    return ZohoLink(oauth, settings, session, budget)
 
 
-async def _crm_org(crm: ZohoCrmConnection) -> object:
-    return await (await crm.client()).org()
+async def _crm_org(crm: ZohoLink) -> object:
+    return await (await crm.crm_client()).org()
 
 
 async def _probe(call: Awaitable[object]) -> str:

@@ -287,20 +287,24 @@ async def test_jira_change_arrives_through_the_registered_webhook(
     assert summary["pending"] + sum(change in h for h in summary["history"]) == 1
 
 
-def test_declarative_zoho_crm_connection_survives_restarts(
+def test_declarative_zoho_connections_survive_restarts(
         tmp_path: Path, sandbox: dict, write_config, daemon_factory) -> None:
     zoho = sandbox["zoho"]
     config = write_config()
     (tmp_path / "creds" / "zoho-secret").write_text(zoho["client_secret"])
     (tmp_path / "creds" / "zoho-code").write_text(zoho["code"])
+    (tmp_path / "creds" / "zoho-refresh").write_text(zoho["refresh_token"])
+    common = (f'data_center = "EU"\nclient_id = "{zoho["client_id"]}"\n'
+              'client_secret = "credential:zoho-secret"\n'
+              f'accounts_url = "{zoho["accounts_url"]}"\n')
     config.write_text(config.read_text().replace("\n[[sci]]", (
-        f'\n[zoho.crm]\ndata_center = "EU"\nclient_id = "{zoho["client_id"]}"\n'
-        'client_secret = "credential:zoho-secret"\ngrant_code = "credential:zoho-code"\n'
-        f'accounts_url = "{zoho["accounts_url"]}"\n\n[[sci]]'), 1))
+        f'\n[zoho.crm]\n{common}grant_code = "credential:zoho-code"\n'
+        f'\n[zoho.projects]\n{common}refresh_token = "credential:zoho-refresh"\n\n[[sci]]'), 1))
     for _ in range(2):  # the single-use code is exchanged once; the restart reuses tokens
         daemon = daemon_factory(config)
         wait_until(lambda d=daemon: d.get("/readyz")[0] == 200)
         assert daemon.stop() == 0
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("bridge.db*"))
     assert zoho["client_secret"].encode() not in raw
-    assert b"zoho.crm" in raw  # the connection row exists, its secrets sealed
+    assert zoho["refresh_token"].encode() not in raw
+    assert b"zoho.crm" in raw and b"zoho.projects" in raw  # rows exist, secrets sealed
