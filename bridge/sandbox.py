@@ -65,14 +65,17 @@ class Sandbox:
 
 
 def simulators() -> list[Served]:
-    """Every simulator the sandbox serves, in port order: Jira, Zoho accounts, Zoho CRM."""
+    """Every simulator the sandbox serves, in port order: Jira, Zoho accounts, CRM, Projects."""
     from adapters.jira.simulator import JiraSimulator
     from adapters.zoho.simulator.accounts import ZohoAccountsSimulator
     from adapters.zoho.simulator.crm import ZohoCrmSimulator
+    from adapters.zoho.simulator.projects import ZohoProjectsSimulator
 
     jira = JiraSimulator()
     accounts = ZohoAccountsSimulator()
     crm = ZohoCrmSimulator(accounts)
+    projects = ZohoProjectsSimulator(accounts.is_valid_access_token,
+                                     scopes_for=accounts.scopes_for)
 
     def describe_crm(base_url: str) -> dict[str, Any]:
         accounts.api_domain = base_url  # token answers point clients at this simulator
@@ -83,6 +86,8 @@ def simulators() -> list[Served]:
         Served("zoho_accounts", accounts.app,
                lambda base_url: {"zoho": {"accounts_url": base_url}}),
         Served("zoho_crm", crm.app, describe_crm),
+        Served("zoho_projects", projects.app,
+               lambda base_url: {"zoho": projects.sandbox_info(base_url)}),
     ]
 
 

@@ -8,6 +8,7 @@ import aiohttp
 from adapters.jira.client import JiraClient
 from adapters.zoho.crm import ZohoCrmClient
 from adapters.zoho.oauth import MemoryTokenStore, ZohoOAuth
+from adapters.zoho.projects import ZohoProjectsClient
 
 
 async def test_sandbox_prints_one_line_then_serves_until_sigterm() -> None:
@@ -20,7 +21,8 @@ async def test_sandbox_prints_one_line_then_serves_until_sigterm() -> None:
         assert set(jira) == {"base_url", "email", "api_token", "webhook_secret", "oauth_token"}
         zoho = info["zoho"]
         assert set(zoho) == {"accounts_url", "crm_api_url", "client_id", "client_secret",
-                             "code", "refresh_token"}
+                             "code", "refresh_token", "projects_api_url",
+                             "workdrive_api_url", "portal_id"}
         async with aiohttp.ClientSession() as session:
             client = JiraClient.basic(jira["base_url"], jira["email"], jira["api_token"],
                                       session)
@@ -33,6 +35,10 @@ async def test_sandbox_prints_one_line_then_serves_until_sigterm() -> None:
             assert tokens.api_domain == zoho["crm_api_url"]
             crm = ZohoCrmClient.connect(tokens.api_domain, oauth, session)
             assert [d["Deal_Name"] async for d in crm.records("Deals", ["Deal_Name"])]
+            projects = ZohoProjectsClient.connect(
+                zoho["projects_api_url"], oauth, session,
+                workdrive_base=zoho["workdrive_api_url"])
+            assert zoho["portal_id"] in [p.id for p in await projects.portals()]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         assert proc.stdout.read() == ""  # exactly one line
