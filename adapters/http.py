@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -221,32 +221,36 @@ class Transport:
         retryable = method.upper() in _IDEMPOTENT if safe is None else safe
         auth_retried = False
         for attempt in range(1, self._max_attempts + 1):
-            if self.budget is not None:
-                await self.budget.acquire()
-            sent_auth = await self.auth.headers() if self.auth else {}
-            try:
-                resp = await self._send(method, url, {**(headers or {}), **sent_auth},
-                                        data() if callable(data) else data, kwargs)
-            except RemoteError:
-                if retryable and attempt < self._max_attempts:
-                    await self._sleep(self._backoff.delay(attempt - 1))
-                    continue
-                raise
-            try:
-                verdict = await self._judge(resp, expect)
-                API_CALLS.labels(self.system, verdict.outcome.value).inc()
-                if verdict.outcome is Outcome.OK:
-                    yield resp
-                    return
-                answer = Answer(resp.status, resp.headers, await resp.read())
-            finally:
-                resp.release()
+            # The slot is held until the response is released: max_concurrent counts
+            # requests in flight, which is what per-org concurrency limits count.
+            async with self._slot():
+                sent_auth = await self.auth.headers() if self.auth else {}
+                try:
+                    resp = await self._send(method, url, {**(headers or {}), **sent_auth},
+                                            data() if callable(data) else data, kwargs)
+                except RemoteError:
+                    if retryable and attempt < self._max_attempts:
+                        await self._sleep(self._backoff.delay(attempt - 1))
+                        continue
+                    raise
+                try:
+                    verdict = await self._judge(resp, expect)
+                    API_CALLS.labels(self.system, verdict.outcome.value).inc()
+                    if verdict.outcome is Outcome.OK:
+                        yield resp
+                        return
+                    answer = Answer(resp.status, resp.headers, await resp.read())
+                finally:
+                    resp.release()
             retry_in = await self._reaction(verdict, attempt, retryable, auth_retried, sent_auth)
             if retry_in is None:
                 raise self._error(answer, verdict.outcome)
             auth_retried = auth_retried or verdict.outcome is Outcome.AUTH
             await self._sleep(retry_in)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _slot(self) -> AbstractAsyncContextManager[None]:
+        return self.budget.slot() if self.budget is not None else nullcontext()
 
     async def _send(
         self, method: str, url: str, headers: dict[str, str], body: Any, kwargs: dict[str, Any]
