@@ -233,6 +233,12 @@ class ZohoOAuth:
                            "access_type": "offline", "prompt": "consent", "state": state})
         return f"{self.accounts_url}/oauth/v2/auth?{query}"
 
+    async def exchange_code(self, code: str, redirect_uri: str) -> StoredTokens:
+        """The ``code`` the consent page sent back to ``redirect_uri`` → stored tokens."""
+        if not redirect_uri:
+            raise ValueError("the redirect flow needs the redirect_uri used in authorize_url")
+        return await self.exchange_grant(code, redirect_uri)
+
 
 def _covered_by_all(scope: str, granted: set[str]) -> bool:
     """``ZohoCRM.modules.notes.ALL`` is covered by ``ZohoCRM.modules.ALL``, and so on."""

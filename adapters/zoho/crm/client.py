@@ -185,7 +185,8 @@ class ZohoCrmClient:
         for offset in range(0, len(ids), BATCH_LIMIT):
             chunk = ",".join(ids[offset:offset + BATCH_LIMIT])
             results.extend(_results(await self._call("DELETE", f"/{module}",
-                                                     params={"ids": chunk})))
+                                                     params={"ids": chunk},
+                                                     expect=(207, 400))))
         return results
 
     async def search(self, module: str, *, criteria: str | None = None, word: str | None = None,

@@ -26,7 +26,14 @@ THROTTLED = {"error_description": "You have made too many requests continuously.
 
 
 @dataclass
+class _Client:
+    secret: str
+    scopes: tuple[str, ...]
+
+
+@dataclass
 class _Grant:
+    client_id: str
     scopes: tuple[str, ...]
     expires_at: float
     redirect_uri: str = ""
@@ -34,11 +41,14 @@ class _Grant:
 
 @dataclass
 class _Refresh:
+    client_id: str
     scopes: tuple[str, ...]
     issued: list[float] = field(default_factory=list)
 
 
 class ZohoAccountsSimulator:
+    """State of one accounts server; ``client_id``/``client_secret`` is the default client."""
+
     def __init__(self, *, client_id: str = "1000.SIMULATORCLIENT",
                  client_secret: str = "sim-zoho-client-secret",
                  scopes: Iterable[str] = DEFAULT_SCOPES, api_domain: str = "",
@@ -56,6 +66,9 @@ class ZohoAccountsSimulator:
         self._grants: dict[str, _Grant] = {}
         self._refresh: dict[str, _Refresh] = {}
         self._access: dict[str, tuple[str, float]] = {}
+        self.clients: dict[str, _Client] = {}
+        self.add_client(client_id, client_secret, self.scopes)
+        self.revoked: set[str] = set()
         self.refresh_hits = 0
 
     # -- used by other simulators and tests ------------------------------------------------
@@ -63,16 +76,24 @@ class ZohoAccountsSimulator:
         digest = hashlib.sha256(f"zoho-sim-{next(self._counter)}".encode()).hexdigest()
         return f"1000.{digest[:32]}.{digest[32:]}"
 
+    def add_client(self, client_id: str, client_secret: str, scopes: Iterable[str]) -> None:
+        """Register another Self Client / server-based client."""
+        self.clients[client_id] = _Client(client_secret, tuple(scopes))
+
     def issue_grant_code(self, scopes: Iterable[str] | None = None,
-                         redirect_uri: str = "") -> str:
+                         redirect_uri: str = "", client_id: str | None = None) -> str:
+        """A single-use grant code, as the developer console's Self Client hands out."""
+        client = client_id or self.client_id
         code = self._token()
-        self._grants[code] = _Grant(tuple(scopes or self.scopes),
+        self._grants[code] = _Grant(client, tuple(scopes or self.clients[client].scopes),
                                     self._clock() + self.grant_ttl, redirect_uri)
         return code
 
-    def issue_refresh_token(self, scopes: Iterable[str] | None = None) -> str:
+    def issue_refresh_token(self, scopes: Iterable[str] | None = None,
+                            client_id: str | None = None) -> str:
+        client = client_id or self.client_id
         token = self._token()
-        self._refresh[token] = _Refresh(tuple(scopes or self.scopes))
+        self._refresh[token] = _Refresh(client, tuple(scopes or self.clients[client].scopes))
         return token
 
     def issue_access_token(self, refresh_token: str) -> str:
@@ -90,7 +111,11 @@ class ZohoAccountsSimulator:
             else set()
 
     def revoke(self, refresh_token: str) -> bool:
-        return self._refresh.pop(refresh_token, None) is not None
+        """Revoke a refresh token and every access token issued from it."""
+        if self._refresh.pop(refresh_token, None) is None:
+            return False
+        self.revoked.add(refresh_token)
+        return True
 
     def expire_access_tokens(self) -> None:
         self._access = {t: (r, 0.0) for t, (r, _) in self._access.items()}
@@ -114,29 +139,32 @@ class ZohoAccountsSimulator:
 
     async def _token_endpoint(self, request: web.Request) -> web.Response:
         params = await self._params(request)
-        if params.get("client_id") != self.client_id:
+        client = self.clients.get(params.get("client_id", ""))
+        if client is None:
             return web.json_response({"error": "invalid_client"})
-        if params.get("client_secret") != self.client_secret:
+        if params.get("client_secret") != client.secret:
             return web.json_response({"error": "invalid_client_secret"})
         match params.get("grant_type"):
             case "authorization_code":
                 return self._exchange(params)
             case "refresh_token":
-                return self._refresh_grant(params.get("refresh_token", ""))
+                return self._refresh_grant(params)
         return web.json_response({"error": "unsupported_grant_type"})
 
     def _exchange(self, params: dict[str, str]) -> web.Response:
         grant = self._grants.pop(params.get("code", ""), None)  # single use
-        if grant is None or grant.expires_at < self._clock():
+        if grant is None or grant.expires_at < self._clock() \
+                or grant.client_id != params["client_id"]:
             return web.json_response({"error": "invalid_code"})
         if grant.redirect_uri and grant.redirect_uri != params.get("redirect_uri"):
             return web.json_response({"error": "invalid_redirect_uri"})
-        refresh = self.issue_refresh_token(grant.scopes)
+        refresh = self.issue_refresh_token(grant.scopes, grant.client_id)
         return self._grant_answer(refresh, include_refresh=True)
 
-    def _refresh_grant(self, refresh_token: str) -> web.Response:
+    def _refresh_grant(self, params: dict[str, str]) -> web.Response:
+        refresh_token = params.get("refresh_token", "")
         entry = self._refresh.get(refresh_token)
-        if entry is None:
+        if entry is None or entry.client_id != params["client_id"]:
             return web.json_response({"error": "invalid_code"})
         now = self._clock()
         entry.issued = [t for t in entry.issued if now - t < 600]
@@ -168,10 +196,11 @@ class ZohoAccountsSimulator:
     async def _authorize(self, request: web.Request) -> web.Response:
         """Consent is granted at once; the browser is sent back with a fresh code."""
         query = request.query
-        if query.get("client_id") != self.client_id or not query.get("redirect_uri"):
+        client_id = query.get("client_id", "")
+        if client_id not in self.clients or not query.get("redirect_uri"):
             return web.Response(status=400, text="Invalid client or redirect_uri")
-        scopes = [s for s in query.get("scope", "").split(",") if s] or list(self.scopes)
-        code = self.issue_grant_code(scopes, query["redirect_uri"])
+        scopes = [s for s in query.get("scope", "").split(",") if s] or None
+        code = self.issue_grant_code(scopes, query["redirect_uri"], client_id)
         back = {"code": code, "location": "us",
                 "accounts-server": f"{request.scheme}://{request.host}"}
         if "state" in query:

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from actors.budget import RateBudget
@@ -38,3 +39,17 @@ async def crm() -> AsyncIterator[Crm]:
         budget = RateBudget("zoho-crm", rate=1000, burst=100, max_concurrent=10)
         client = ZohoCrmClient.connect(url, oauth, session, budget)
         yield Crm(accounts, sim, url, oauth, client, session)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[str, list[dict]]]:
+    seen: list[dict] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        seen.append(await request.json())
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/zoho/notify", handle)
+    async with TestServer(app) as server:
+        yield str(server.make_url("/zoho/notify")), seen

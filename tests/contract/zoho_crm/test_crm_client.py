@@ -1,16 +1,13 @@
 """Our CRM client against the CRM simulator."""
 
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from adapters.zoho.crm import ZohoCrmError
-from adapters.zoho.simulator.crm_data import MODULES
+from adapters.zoho.simulator.crm.data import MODULES
 
 from .conftest import Crm
 
@@ -30,7 +27,7 @@ async def test_metadata(crm: Crm) -> None:
 
 async def test_paging_runs_past_the_discrete_limit(crm: Crm) -> None:
     for n in range(2050):
-        crm.sim._insert("Products", {"Product_Name": f"P{n}"})
+        crm.sim.store.insert("Products", {"Product_Name": f"P{n}"})
     names = [r["Product_Name"] async for r in crm.client.records("Products", ["Product_Name"])]
     assert len(names) == 2050 and len(set(names)) == 2050
 
@@ -88,7 +85,7 @@ async def test_search(crm: Crm) -> None:
 
 
 async def test_notes(crm: Crm) -> None:
-    deal = next(iter(crm.sim.state.records["Deals"]))
+    deal = next(iter(crm.sim.store.records["Deals"]))
     note_id = await crm.client.add_note("Deals", deal, "Linked to Jira SUP-1", "Jira link")
     await crm.client.update_note(note_id, "Linked to Jira SUP-2")
     (note,) = await crm.client.notes("Deals", deal)
@@ -100,7 +97,7 @@ async def test_notes(crm: Crm) -> None:
 
 
 async def test_attachments_stream_with_cap(crm: Crm) -> None:
-    case = next(iter(crm.sim.state.records["Cases"]))
+    case = next(iter(crm.sim.store.records["Cases"]))
     data = b"z" * 150_000
     attachment_id = await crm.client.upload_attachment("Cases", case, "trace.log",
                                                        lambda: io.BytesIO(data), size=len(data))
@@ -118,25 +115,11 @@ async def test_attachments_stream_with_cap(crm: Crm) -> None:
 
 
 async def test_stage_history_related_list(crm: Crm) -> None:
-    deal = next(iter(crm.sim.state.records["Deals"]))
+    deal = next(iter(crm.sim.store.records["Deals"]))
     await crm.client.update("Deals", [{"id": deal, "Stage": "Closed Won"}])
     history = await crm.client.related("Deals", deal, "Stage_History")
     assert [row["Stage"] for row in history] == ["Closed Won", "Qualification"]
     assert await crm.client.related("Deals", deal, "Tasks") == []
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[tuple[str, list[dict]]]:
-    seen: list[dict] = []
-
-    async def handle(request: web.Request) -> web.Response:
-        seen.append(await request.json())
-        return web.Response(status=200)
-
-    app = web.Application()
-    app.router.add_post("/zoho/notify", handle)
-    async with TestServer(app) as server:
-        yield str(server.make_url("/zoho/notify")), seen
 
 
 async def test_notification_channel_posts_changes(crm: Crm, receiver) -> None:
@@ -144,7 +127,7 @@ async def test_notification_channel_posts_changes(crm: Crm, receiver) -> None:
     answer = await crm.client.watch("1000000068001", ["Deals.all"], url, "channel-token")
     assert answer["status"] == "success"
     (result,) = await crm.client.insert("Deals", [{"Deal_Name": "Watched deal"}])
-    await crm.client.update("Cases", [{"id": next(iter(crm.sim.state.records["Cases"])),
+    await crm.client.update("Cases", [{"id": next(iter(crm.sim.store.records["Cases"])),
                                        "Status": "Closed"}])  # not watched
     await crm.sim.settled()
     assert [(n["module"], n["operation"], n["ids"], n["token"]) for n in seen] == [
@@ -156,11 +139,11 @@ async def test_notification_channel_posts_changes(crm: Crm, receiver) -> None:
 
 
 async def test_rate_limit_waits_and_recovers(crm: Crm) -> None:
-    crm.sim.credits_left = 0
+    crm.sim.limits.credits = 0
 
     async def restore() -> None:
         await anyio.sleep(0.3)
-        crm.sim.credits_left = 100
+        crm.sim.limits.credits = 100
 
     async with anyio.create_task_group() as group:
         group.start_soon(restore)

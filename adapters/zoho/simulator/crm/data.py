@@ -12,6 +12,14 @@ PICKLISTS: dict[str, list[str]] = {
     "Status": ["New", "On Hold", "Escalated", "Closed"],
     "Priority": ["High", "Medium", "Low"],
     "Type": ["Existing Business", "New Business"],
+    # module-specific lists win over the shared ones above
+    "Tasks.Status": ["Not Started", "Deferred", "In Progress", "Completed",
+                     "Waiting for input"],
+    "Campaigns.Status": ["Planning", "Active", "Inactive", "Complete"],
+    "Solutions.Status": ["Draft", "Reviewed", "Published"],
+    "Invoices.Status": ["Created", "Approved", "Delivered", "Paid", "Cancelled"],
+    "Sales_Orders.Status": ["Created", "Approved", "Delivered", "Cancelled"],
+    "Purchase_Orders.Status": ["Created", "Approved", "Delivered", "Cancelled"],
 }
 
 # module → (display name, [(api_name, data_type)], name field)
@@ -32,7 +40,7 @@ MODULES: dict[str, tuple[str, list[tuple[str, str]], str]] = {
     "Events": ("Meetings", [("Event_Title", "text"), ("Start_DateTime", "datetime")],
                "Event_Title"),
     "Tasks": ("Tasks", [("Subject", "text"), ("Status", "picklist"), ("Due_Date", "date"),
-                        ("Priority", "picklist")], "Subject"),
+                        ("Priority", "picklist"), ("What_Id", "lookup")], "Subject"),
     "Products": ("Products", [("Product_Name", "text"), ("Unit_Price", "currency")],
                  "Product_Name"),
     "Vendors": ("Vendors", [("Vendor_Name", "text"), ("Email", "email")], "Vendor_Name"),
@@ -53,7 +61,7 @@ MODULES: dict[str, tuple[str, list[tuple[str, str]], str]] = {
 }
 JSON_TYPES = {"text": "string", "email": "string", "phone": "string", "website": "string",
               "textarea": "string", "picklist": "string", "currency": "double",
-              "date": "string", "datetime": "string"}
+              "date": "string", "datetime": "string", "lookup": "jsonobject"}
 RELATED_LISTS: dict[str, list[str]] = {
     "Deals": ["Stage_History", "Contact_Roles", "Tasks", "Notes", "Attachments"],
     "Cases": ["Tasks", "Notes", "Attachments"],
@@ -74,18 +82,23 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
 }
 
 
+def picklist(module: str, api_name: str) -> list[str]:
+    return PICKLISTS.get(f"{module}.{api_name}") or PICKLISTS.get(api_name, [])
+
+
 def field_metadata(module: str) -> list[dict[str, Any]]:
     _, fields, _ = MODULES[module]
+    base = f"5551{list(MODULES).index(module):04d}"
     out = []
     for index, (api_name, data_type) in enumerate(fields):
         entry: dict[str, Any] = {
             "api_name": api_name, "field_label": api_name.replace("_", " "),
             "data_type": data_type, "json_type": JSON_TYPES[data_type],
-            "id": f"55510000000{index:06d}", "system_mandatory": index == 0,
+            "id": f"{base}00000{index:06d}", "system_mandatory": index == 0,
             "read_only": False, "length": 255}
         if data_type == "picklist":
             entry["pick_list_values"] = [{"display_value": v, "actual_value": v,
-                                          "id": f"5551000000{n:07d}"}
-                                         for n, v in enumerate(PICKLISTS.get(api_name, []))]
+                                          "id": f"{base}1{index:04d}{n:06d}"}
+                                         for n, v in enumerate(picklist(module, api_name))]
         out.append(entry)
     return out

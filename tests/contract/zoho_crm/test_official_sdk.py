@@ -32,7 +32,7 @@ async def test_official_sdk_refresh_records_and_notes(tmp_path: Path) -> None:
     assert seen["get_status"] == 200
     assert seen["deals"] == ["Acme renewal", "Globex expansion"]
     assert seen["create_status"] == 201
-    assert crm.state.records["Deals"][seen["created_id"]]["Stage"] == "Qualification"
+    assert crm.store.records["Deals"][seen["created_id"]]["Stage"] == "Qualification"
     assert seen["note_status"] == 201
     assert seen["notes"] == ["Linked to SUP-1"]
     assert accounts.refresh_hits == 1  # the SDK refreshed once with our refresh token

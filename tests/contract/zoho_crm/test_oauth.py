@@ -147,7 +147,13 @@ async def test_redirect_flow_with_signed_state(accounts: Accounts) -> None:
         assert response.status == 302
         back = parse_qs(urlparse(response.headers["Location"]).query)
     assert signer.verify(back["state"][0]) == "ann@example.com"
-    tokens = await oauth.exchange_grant(back["code"][0], "http://127.0.0.1/callback")
+    assert back["accounts-server"] == [accounts.url] and back["location"] == ["us"]
+    with pytest.raises(ZohoAuthRequired, match="redirect"):  # the code is bound to its URI
+        await oauth.exchange_code(back["code"][0], "http://127.0.0.1/elsewhere")
+    url = oauth.authorize_url("http://127.0.0.1/callback", ["ZohoCRM.modules.ALL"], state)
+    async with accounts.session.get(url, allow_redirects=False) as response:
+        back = parse_qs(urlparse(response.headers["Location"]).query)
+    tokens = await oauth.exchange_code(back["code"][0], "http://127.0.0.1/callback")
     assert tokens.scopes == ("ZohoCRM.modules.ALL",)
     with pytest.raises(ValueError, match="signature"):
         signer.verify(state[:-2] + "00")
@@ -156,12 +162,23 @@ async def test_redirect_flow_with_signed_state(accounts: Accounts) -> None:
         expired.verify(state)
 
 
-def test_nine_data_centers() -> None:
-    assert set(DATA_CENTERS) == {"US", "EU", "IN", "AU", "JP", "CN", "UK", "CA", "SA"}
-    assert data_center("eu").accounts == "https://accounts.zoho.eu"
-    assert data_center("CA").accounts == "https://accounts.zohocloud.ca"
-    assert data_center("CA").api == "https://www.zohoapis.ca"
-    assert data_center("AU").projects == "https://projectsapi.zoho.com.au"
-    assert data_center("CN").api == "https://www.zohoapis.com.cn"
+NINE = {  # region: (accounts/projects/workdrive domain, zohoapis TLD)
+    "US": ("zoho.com", "com"), "EU": ("zoho.eu", "eu"), "IN": ("zoho.in", "in"),
+    "AU": ("zoho.com.au", "com.au"), "JP": ("zoho.jp", "jp"), "CN": ("zoho.com.cn", "com.cn"),
+    "UK": ("zoho.uk", "uk"), "CA": ("zohocloud.ca", "ca"), "SA": ("zoho.sa", "sa"),
+}
+
+
+@pytest.mark.parametrize("region", sorted(NINE))
+def test_data_center_hosts(region: str) -> None:
+    domain, tld = NINE[region]
+    dc = data_center(region.lower())
+    assert (dc.accounts, dc.api, dc.projects, dc.workdrive) == (
+        f"https://accounts.{domain}", f"https://www.zohoapis.{tld}",
+        f"https://projectsapi.{domain}", f"https://workdrive.{domain}")
+
+
+def test_only_nine_data_centers() -> None:
+    assert set(DATA_CENTERS) == set(NINE)
     with pytest.raises(ValueError, match="known: US"):
         data_center("XX")
