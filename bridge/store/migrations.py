@@ -1,6 +1,12 @@
-"""Versioned schema migrations, applied in order at start-up, each in its own transaction."""
+"""Versioned schema migrations, applied in order at start-up, each in its own transaction.
+
+Append only: a released migration is never edited; a change of schema is a new entry.
+"""
 
 from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
 
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema", """
@@ -102,6 +108,21 @@ CREATE TABLE sync_history (
 );
 CREATE INDEX sync_history_recent ON sync_history (sci_id, id DESC);
 """),
+    (2, "one dead letter per idempotency key", """
+CREATE UNIQUE INDEX dead_letters_key ON dead_letters (idempotency_key);
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]
+
+
+def statements(sql: str) -> Iterator[str]:
+    """Split a script into complete statements (semicolons in literals and triggers are kept)."""
+    pending = ""
+    for line in sql.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:60]!r}")

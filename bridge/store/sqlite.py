@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from actors.backoff import Backoff
 from bridge.secretbox import SecretBox
 from bridge.store.base import (
     Connection,
@@ -34,9 +36,11 @@ from bridge.store.base import (
     SyncEntry,
     TargetStatus,
 )
-from bridge.store.migrations import LATEST, MIGRATIONS
+from bridge.store.migrations import LATEST, MIGRATIONS, statements
 
 Row = aiosqlite.Row
+_OPEN_ATTEMPTS = 10
+_OPEN_RETRY = Backoff(base=0.01, factor=2.0, cap=0.5)
 
 
 class SqliteStore:
@@ -51,29 +55,46 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(self.path, isolation_level=None)
         db.row_factory = aiosqlite.Row
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                       "busy_timeout=10000"):
-            await db.execute(f"PRAGMA {pragma}")
         self._db = db
         try:
-            await self._migrate()
+            for pragma in ("busy_timeout=10000", "synchronous=FULL", "foreign_keys=ON"):
+                await _one(db, f"PRAGMA {pragma}")
+            await self._prepare()
         except BaseException:
             await self.close()
             raise
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        async with self._lock:  # never in the middle of another coroutine's transaction
+            if self._db is not None:
+                await self._db.close()
+                self._db = None
 
     async def schema_version(self) -> int:
-        rows = await self._read("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
-        return int(rows[0]["v"])
+        async with self._lock:
+            return await _version(self._conn)
 
     async def ping(self) -> None:
         if self._db is None:
             raise StoreError("store is closed")
-        await self._read("SELECT 1")
+        try:
+            await self.schema_version()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    async def _prepare(self) -> None:
+        """WAL and migrations, retried while SQLite answers "busy" without waiting for
+        busy_timeout, as it does while another connection turns a new file into WAL."""
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                await _one(self._conn, "PRAGMA journal_mode=WAL")
+                await self._migrate()
+                return
+            except sqlite3.OperationalError as exc:
+                busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # or an extended code
+                if not busy or attempt == _OPEN_ATTEMPTS - 1:
+                    raise
+            await asyncio.sleep(_OPEN_RETRY.delay(attempt))
 
     async def _migrate(self) -> None:
         async with self._tx() as db:
@@ -81,17 +102,19 @@ class SqliteStore:
                 "CREATE TABLE IF NOT EXISTS schema_migrations "
                 "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
             )
-        current = await self.schema_version()
-        if current > LATEST:
-            raise StoreError(
-                f"{self.path}: schema version {current} is newer than this bridge supports "
-                f"({LATEST}); run a newer bridge or restore a backup"
-            )
         for version, name, sql in MIGRATIONS:
-            if version <= current:
-                continue
+            # The version is read inside the migration's own transaction, so processes
+            # opening the same new file at once apply each migration exactly once.
             async with self._tx() as db:
-                for statement in _statements(sql):
+                current = await _version(db)
+                if current > LATEST:
+                    raise StoreError(
+                        f"{self.path}: schema version {current} is newer than this bridge "
+                        f"supports ({LATEST}); run a newer bridge or restore a backup"
+                    )
+                if version <= current:
+                    continue
+                for statement in statements(sql):
                     await db.execute(statement)
                 await db.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, time.time())
@@ -112,16 +135,14 @@ class SqliteStore:
             try:
                 yield db
             except BaseException:
-                await db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+                    await db.execute("ROLLBACK")
                 raise
             await db.execute("COMMIT")
 
     async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._lock:
-            cursor = await self._conn.execute(sql, params)
-            rows = await cursor.fetchall()
-            await cursor.close()
-            return list(rows)
+            return list(await self._conn.execute_fetchall(sql, params))
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own transaction; returns the number of changed rows."""
@@ -203,10 +224,9 @@ class SqliteStore:
                     jira_issue_key=jira_issue_key, zoho_record_id=zoho_record_id,
                     origin=origin, created_at=time.time())
         async with self._tx() as db:
-            cursor = await db.execute(
-                "SELECT * FROM links WHERE sci_id = ? AND (jira_issue_id = ? "
+            existing = await _one(
+                db, "SELECT * FROM links WHERE sci_id = ? AND (jira_issue_id = ? "
                 "OR zoho_record_id = ?)", (sci_id, jira_issue_id, zoho_record_id))
-            existing = await cursor.fetchone()
             if existing is not None:
                 raise LinkConflict(_link(existing))
             await db.execute(
@@ -265,13 +285,11 @@ class SqliteStore:
     async def inbox_append(self, source: str, delivery_id: str, payload: bytes,
                            sci_ids: Sequence[str]) -> int | None:
         async with self._tx() as db:
-            cursor = await db.execute(
-                "INSERT INTO inbox_events (source, delivery_id, received_at, payload) "
+            row = await _one(
+                db, "INSERT INTO inbox_events (source, delivery_id, received_at, payload) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT(source, delivery_id) DO NOTHING RETURNING id",
                 (source, delivery_id, time.time(), payload),
             )
-            row = await cursor.fetchone()
-            await cursor.close()
             if row is None:
                 return None
             event_id = int(row[0])
@@ -294,11 +312,13 @@ class SqliteStore:
     async def inbox_finish(self, event_id: int, sci_id: str, status: TargetStatus,
                            outcome: str = "", enqueue: Sequence[OutboxDraft] = ()) -> None:
         async with self._tx() as db:
-            await db.execute(
+            cursor = await db.execute(
                 "UPDATE inbox_targets SET status = ?, outcome = ?, done_at = ? "
-                "WHERE event_id = ? AND sci_id = ?",
+                "WHERE event_id = ? AND sci_id = ? AND status = 'pending'",
                 (status, outcome, time.time(), event_id, sci_id),
             )
+            if cursor.rowcount == 0:
+                raise StoreError(f"inbox event {event_id} is not pending for SCI {sci_id}")
             for draft in enqueue:
                 await _insert_outbox(db, draft)
 
@@ -358,7 +378,7 @@ class SqliteStore:
         return 0.0 if oldest is None else max(0.0, now - oldest)
 
     async def list_dead_letters(self, sci_id: str | None = None) -> list[DeadLetter]:
-        where, params = ("WHERE sci_id = ?", (sci_id,)) if sci_id else ("", ())
+        where, params = ("WHERE sci_id = ?", (sci_id,)) if sci_id is not None else ("", ())
         rows = await self._read(f"SELECT * FROM dead_letters {where} ORDER BY id", params)
         return [DeadLetter(id=r["id"], sci_id=r["sci_id"], idempotency_key=r["idempotency_key"],
                            operation=r["operation"], payload=bytes(r["payload"]),
@@ -367,13 +387,12 @@ class SqliteStore:
 
     async def replay_dead_letter(self, dead_id: int) -> int:
         async with self._tx() as db:
-            cursor = await db.execute(
-                "INSERT INTO outbox (sci_id, idempotency_key, operation, payload, "
+            now = time.time()
+            row = await _one(
+                db, "INSERT INTO outbox (sci_id, idempotency_key, operation, payload, "
                 "next_attempt_at, created_at) SELECT sci_id, idempotency_key, operation, "
                 "payload, ?, ? FROM dead_letters WHERE id = ? RETURNING id",
-                (time.time(), time.time(), dead_id))
-            row = await cursor.fetchone()
-            await cursor.close()
+                (now, now, dead_id))
             if row is None:
                 raise StoreError(f"no dead letter {dead_id}")
             await db.execute("DELETE FROM dead_letters WHERE id = ?", (dead_id,))
@@ -404,13 +423,23 @@ class SqliteStore:
         return recent[0] if recent else None
 
 
+async def _one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    """The first row, with the statement run to its end: a statement left half-read keeps a
+    read transaction open, which later turns ``BEGIN IMMEDIATE`` into SQLITE_BUSY_SNAPSHOT."""
+    rows = list(await db.execute_fetchall(sql, params))
+    return rows[0] if rows else None
+
+
+async def _version(db: aiosqlite.Connection) -> int:
+    row = await _one(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+    return int(row[0]) if row else 0
+
+
 async def _insert_outbox(db: aiosqlite.Connection, draft: OutboxDraft) -> bool:
-    """Queue a write unless its idempotency key is queued or was already done."""
-    cursor = await db.execute(
-        "SELECT 1 FROM done_keys WHERE idempotency_key = ?", (draft.idempotency_key,))
-    already_done = await cursor.fetchone()
-    await cursor.close()
-    if already_done:
+    """Queue a write unless its key is queued, was already done, or waits as a dead letter."""
+    if await _one(db, "SELECT 1 FROM done_keys WHERE idempotency_key = ?1 "
+                  "UNION ALL SELECT 1 FROM dead_letters WHERE idempotency_key = ?1",
+                  (draft.idempotency_key,)):
         return False
     now = time.time()
     cursor = await db.execute(
@@ -418,10 +447,6 @@ async def _insert_outbox(db: aiosqlite.Connection, draft: OutboxDraft) -> bool:
         "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
         (draft.sci_id, draft.idempotency_key, draft.operation, draft.payload, now, now))
     return cursor.rowcount == 1
-
-
-def _statements(sql: str) -> Iterable[str]:
-    return (part.strip() for part in sql.split(";") if part.strip())
 
 
 def _sci(row: Row) -> SciRecord:
