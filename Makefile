@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP) ## start the daemon with simulators, sample data and the UI
+demo: $(STAMP) ## start the daemon against the built-in Jira simulator with sample data
 	$(BIN)/bridge demo
 
 test: $(STAMP) ## run the whole test suite
