@@ -74,6 +74,7 @@ class Issue(msgspec.Struct, frozen=True):
     key: str
     fields: dict[str, Any] = {}
     changelog: dict[str, Any] | None = None
+    properties: dict[str, Any] = {}
 
 
 class StatusCategory(msgspec.Struct, frozen=True):
@@ -224,8 +225,13 @@ class JiraClient:
         return {t["name"]: msgspec.convert(t["statuses"], list[Status]) for t in answer.json()}
 
     # -- issues -----------------------------------------------------------------------------
-    async def create_issue(self, fields: dict[str, Any]) -> CreatedIssue:
-        return _decode(await self._json("POST", "/issue", body={"fields": fields}), CreatedIssue)
+    async def create_issue(self, fields: dict[str, Any],
+                           properties: dict[str, Any] | None = None) -> CreatedIssue:
+        """Create an issue; ``properties`` are entity properties set in the same call."""
+        body: dict[str, Any] = {"fields": fields}
+        if properties:
+            body["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
+        return _decode(await self._json("POST", "/issue", body=body), CreatedIssue)
 
     async def create_issues(self, many: Sequence[dict[str, Any]]) -> BulkResult:
         created: list[CreatedIssue] = []
@@ -264,13 +270,16 @@ class JiraClient:
         await self._json("DELETE", f"/issue/{key}")
 
     async def search(self, jql: str, fields: Sequence[str] = ("*all",), page_size: int = 100,
-                     expand: Sequence[str] = ()) -> AsyncIterator[Issue]:
+                     expand: Sequence[str] = (), properties: Sequence[str] = ()
+                     ) -> AsyncIterator[Issue]:
         """Every issue matching ``jql``, following ``nextPageToken`` until ``isLast``."""
         token: str | None = None
         while True:
             body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": page_size}
             if expand:
                 body["expand"] = ",".join(expand)
+            if properties:
+                body["properties"] = list(properties)
             if token:
                 body["nextPageToken"] = token
             page = _decode(await self._json("POST", "/search/jql", body=body, safe=True), _Page)

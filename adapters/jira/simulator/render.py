@@ -106,7 +106,8 @@ class View:
         return rendered
 
     def issue(self, issue: Issue, selected: set[str] | None = None,
-              expand: set[str] | None = None) -> dict[str, Any]:
+              expand: set[str] | None = None,
+              properties: set[str] | None = None) -> dict[str, Any]:
         fields = self.fields(issue)
         if selected is not None:
             fields = {k: v for k, v in fields.items() if k in selected}
@@ -118,6 +119,8 @@ class View:
         }
         if expand and "changelog" in expand:
             body["changelog"] = self.changelog(issue)
+        if properties:
+            body["properties"] = {k: v for k, v in issue.properties.items() if k in properties}
         return body
 
     def changelog(self, issue: Issue) -> dict[str, Any]:

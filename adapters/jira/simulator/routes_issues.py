@@ -105,6 +105,7 @@ class IssueRoutes:
         view = self.ctx.view(request)
         issue = self.ctx.state.create_issue(project, issue_type, {"labels": [], **fields},
                                             self.ctx.caller())
+        issue.properties.update(_properties(await json_body(request)))
         self.ctx.publish(view, "jira:issue_created", issue,
                          issue_event_type_name="issue_created")
         return reply({"id": issue.id, "key": issue.key, "self": f"{view.api}/issue/{issue.id}"},
@@ -190,7 +191,10 @@ class IssueRoutes:
         chosen = selection(fields_raw, "id")
         expand_value = params.get("expand") or ""
         expand = set(expand_value if isinstance(expand_value, list) else expand_value.split(","))
-        body: dict[str, Any] = {"issues": [view.issue(i, chosen, expand) for i in page],
+        wanted = params.get("properties") or []
+        names = set(wanted if isinstance(wanted, list) else str(wanted).split(","))
+        body: dict[str, Any] = {"issues": [view.issue(i, chosen, expand, names - {""})
+                                           for i in page],
                                 "isLast": start + size >= len(matches)}
         if not body["isLast"]:
             body["nextPageToken"] = base64.urlsafe_b64encode(
@@ -233,6 +237,13 @@ class IssueRoutes:
                          issue_event_type_name="issue_generic",
                          changelog={"id": issue.changelog[-1]["id"], "items": [item]})
         return web.Response(status=204)
+
+
+def _properties(body: Any) -> dict[str, Any]:
+    """Entity properties set at creation (``properties: [{key, value}]``)."""
+    listed = body.get("properties") if isinstance(body, dict) else None
+    return {p["key"]: p.get("value") for p in listed or []
+            if isinstance(p, dict) and isinstance(p.get("key"), str)}
 
 
 def _apply_operations(current: Any, operations: list[dict[str, Any]]) -> Any:
