@@ -12,10 +12,12 @@ from bridge.store.base import (
     Store,
     StoreError,
     SyncEntry,
+    UnitOfWork,
 )
 from bridge.store.sqlite import SqliteStore
 
 __all__ = [
     "Connection", "DeadLetter", "InboxItem", "Link", "LinkConflict", "OutboxDraft",
     "OutboxItem", "SciRecord", "SqliteStore", "Store", "StoreError", "SyncEntry",
+    "UnitOfWork",
 ]

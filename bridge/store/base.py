@@ -7,7 +7,7 @@ All times are UTC epoch seconds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 import msgspec
@@ -84,9 +84,10 @@ class OutboxDraft(Record):
     idempotency_key: str
     operation: str
     payload: bytes
+    item: str = ""  # the link or record the write belongs to (parking is per item)
 
 
-class OutboxItem(OutboxDraft):
+class OutboxItem(OutboxDraft, kw_only=True):
     id: int
     attempts: int
     next_attempt_at: float
@@ -94,7 +95,7 @@ class OutboxItem(OutboxDraft):
     created_at: float
 
 
-class DeadLetter(OutboxDraft):
+class DeadLetter(OutboxDraft, kw_only=True):
     id: int
     attempts: int
     reason: str
@@ -109,6 +110,20 @@ class SyncEntry(Record):
     changes: int
     errors: int
     summary: str
+    link_id: str = ""
+
+
+class UnitOfWork(Record):
+    """Everything one sync pass (or one finished write) changes, committed atomically."""
+
+    sci_id: str
+    events: Sequence[tuple[int, TargetStatus, str]] = ()  # inbox targets to close
+    outbox: Sequence[OutboxDraft] = ()
+    new_links: Sequence[Link] = ()
+    states: Mapping[str, bytes] = {}  # link id → synced state
+    cursors: Mapping[str, str] = {}
+    history: Sequence[SyncEntry] = ()
+    done_outbox: int | None = None  # the outbox item this unit completes
 
 
 class Store(Protocol):
@@ -166,11 +181,19 @@ class Store(Protocol):
     async def outbox_dead(self, item_id: int, reason: str) -> None: ...
     async def outbox_depth(self, sci_id: str) -> int: ...
     async def outbox_oldest_age(self, sci_id: str, now: float) -> float: ...
+    async def outbox_items(self, sci_id: str, item: str) -> list[OutboxItem]: ...
+    async def outbox_started(self, item_id: int) -> None:
+        """Count an attempt before a write that is not idempotent is sent."""
+    async def parked_items(self, sci_id: str) -> set[str]: ...
     async def list_dead_letters(self, sci_id: str | None = None) -> list[DeadLetter]: ...
     async def replay_dead_letter(self, dead_id: int) -> int: ...
     async def discard_dead_letter(self, dead_id: int) -> None: ...
 
+    # one unit of work
+    async def commit(self, work: UnitOfWork) -> None: ...
+
     # sync history
     async def record_sync(self, entry: SyncEntry) -> None: ...
+    async def link_history(self, link_id: str, limit: int = 20) -> list[SyncEntry]: ...
     async def recent_syncs(self, sci_id: str, limit: int = 20) -> list[SyncEntry]: ...
     async def last_sync(self, sci_id: str) -> SyncEntry | None: ...

@@ -111,6 +111,14 @@ CREATE INDEX sync_history_recent ON sync_history (sci_id, id DESC);
     (2, "one dead letter per idempotency key", """
 CREATE UNIQUE INDEX dead_letters_key ON dead_letters (idempotency_key);
 """),
+    (3, "outbox work and history per sync item", """
+ALTER TABLE outbox ADD COLUMN item TEXT NOT NULL DEFAULT '';
+ALTER TABLE dead_letters ADD COLUMN item TEXT NOT NULL DEFAULT '';
+CREATE INDEX outbox_item ON outbox (sci_id, item);
+CREATE INDEX dead_letters_item ON dead_letters (sci_id, item);
+ALTER TABLE sync_history ADD COLUMN link_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX sync_history_link ON sync_history (link_id, id DESC);
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

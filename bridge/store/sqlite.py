@@ -35,6 +35,7 @@ from bridge.store.base import (
     StoreError,
     SyncEntry,
     TargetStatus,
+    UnitOfWork,
 )
 from bridge.store.migrations import LATEST, MIGRATIONS, statements
 
@@ -224,16 +225,7 @@ class SqliteStore:
                     jira_issue_key=jira_issue_key, zoho_record_id=zoho_record_id,
                     origin=origin, created_at=time.time())
         async with self._tx() as db:
-            existing = await _one(
-                db, "SELECT * FROM links WHERE sci_id = ? AND (jira_issue_id = ? "
-                "OR zoho_record_id = ?)", (sci_id, jira_issue_id, zoho_record_id))
-            if existing is not None:
-                raise LinkConflict(_link(existing))
-            await db.execute(
-                "INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (link.id, sci_id, jira_issue_id, jira_issue_key, zoho_record_id, origin,
-                 link.created_at),
-            )
+            await _insert_link(db, link)
         return link
 
     async def get_link(self, link_id: str) -> Link | None:
@@ -362,8 +354,9 @@ class SqliteStore:
         async with self._tx() as db:
             await db.execute(
                 "INSERT INTO dead_letters (sci_id, idempotency_key, operation, payload, "
-                "attempts, reason, died_at) SELECT sci_id, idempotency_key, operation, payload, "
-                "attempts, ?, ? FROM outbox WHERE id = ?", (reason, time.time(), item_id))
+                "attempts, reason, died_at, item) SELECT sci_id, idempotency_key, operation, "
+                "payload, attempts, ?, ?, item FROM outbox WHERE id = ?",
+                (reason, time.time(), item_id))
             await db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
 
     async def outbox_depth(self, sci_id: str) -> int:
@@ -382,16 +375,30 @@ class SqliteStore:
         rows = await self._read(f"SELECT * FROM dead_letters {where} ORDER BY id", params)
         return [DeadLetter(id=r["id"], sci_id=r["sci_id"], idempotency_key=r["idempotency_key"],
                            operation=r["operation"], payload=bytes(r["payload"]),
-                           attempts=r["attempts"], reason=r["reason"], died_at=r["died_at"])
+                           attempts=r["attempts"], reason=r["reason"], died_at=r["died_at"],
+                           item=r["item"])
                 for r in rows]
+
+    async def outbox_items(self, sci_id: str, item: str) -> list[OutboxItem]:
+        rows = await self._read("SELECT * FROM outbox WHERE sci_id = ? AND item = ? ORDER BY id",
+                                (sci_id, item))
+        return [_outbox(r) for r in rows]
+
+    async def outbox_started(self, item_id: int) -> None:
+        await self._write("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (item_id,))
+
+    async def parked_items(self, sci_id: str) -> set[str]:
+        rows = await self._read("SELECT DISTINCT item FROM dead_letters WHERE sci_id = ? "
+                                "AND item != ''", (sci_id,))
+        return {str(r["item"]) for r in rows}
 
     async def replay_dead_letter(self, dead_id: int) -> int:
         async with self._tx() as db:
             now = time.time()
             row = await _one(
                 db, "INSERT INTO outbox (sci_id, idempotency_key, operation, payload, "
-                "next_attempt_at, created_at) SELECT sci_id, idempotency_key, operation, "
-                "payload, ?, ? FROM dead_letters WHERE id = ? RETURNING id",
+                "next_attempt_at, created_at, item) SELECT sci_id, idempotency_key, operation, "
+                "payload, ?, ?, item FROM dead_letters WHERE id = ? RETURNING id",
                 (now, now, dead_id))
             if row is None:
                 raise StoreError(f"no dead letter {dead_id}")
@@ -403,20 +410,51 @@ class SqliteStore:
 
     # -- sync history ---------------------------------------------------------------
     async def record_sync(self, entry: SyncEntry) -> None:
-        await self._write(
-            "INSERT INTO sync_history (sci_id, direction, started_at, finished_at, changes, "
-            "errors, summary) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (entry.sci_id, entry.direction, entry.started_at, entry.finished_at,
-             entry.changes, entry.errors, entry.summary))
+        async with self._tx() as db:
+            await _insert_history(db, entry)
 
     async def recent_syncs(self, sci_id: str, limit: int = 20) -> list[SyncEntry]:
         rows = await self._read(
             "SELECT * FROM sync_history WHERE sci_id = ? ORDER BY id DESC LIMIT ?",
             (sci_id, limit))
-        return [SyncEntry(sci_id=r["sci_id"], direction=r["direction"],
-                          started_at=r["started_at"], finished_at=r["finished_at"],
-                          changes=r["changes"], errors=r["errors"], summary=r["summary"])
-                for r in rows]
+        return [_history(r) for r in rows]
+
+    async def link_history(self, link_id: str, limit: int = 20) -> list[SyncEntry]:
+        rows = await self._read(
+            "SELECT * FROM sync_history WHERE link_id = ? ORDER BY id DESC LIMIT ?",
+            (link_id, limit))
+        return [_history(r) for r in rows]
+
+    # -- one unit of work -------------------------------------------------------------
+    async def commit(self, work: UnitOfWork) -> None:
+        now = time.time()
+        async with self._tx() as db:
+            for event_id, status, outcome in work.events:
+                await db.execute(
+                    "UPDATE inbox_targets SET status = ?, outcome = ?, done_at = ? "
+                    "WHERE event_id = ? AND sci_id = ? AND status = 'pending'",
+                    (status, outcome, now, event_id, work.sci_id))
+            for link in work.new_links:
+                await _insert_link(db, link)
+            for draft in work.outbox:
+                await _insert_outbox(db, draft)
+            for link_id, state in work.states.items():
+                await db.execute(
+                    "INSERT INTO synced_state VALUES (?, ?, ?) ON CONFLICT(link_id) DO UPDATE "
+                    "SET state = excluded.state, updated_at = excluded.updated_at",
+                    (link_id, state, now))
+            for name, value in work.cursors.items():
+                await db.execute(
+                    "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT(sci_id, name) DO "
+                    "UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    (work.sci_id, name, value, now))
+            for entry in work.history:
+                await _insert_history(db, entry)
+            if work.done_outbox is not None:
+                await db.execute(
+                    "INSERT OR IGNORE INTO done_keys SELECT idempotency_key, ? FROM outbox "
+                    "WHERE id = ?", (now, work.done_outbox))
+                await db.execute("DELETE FROM outbox WHERE id = ?", (work.done_outbox,))
 
     async def last_sync(self, sci_id: str) -> SyncEntry | None:
         recent = await self.recent_syncs(sci_id, limit=1)
@@ -444,9 +482,37 @@ async def _insert_outbox(db: aiosqlite.Connection, draft: OutboxDraft) -> bool:
     now = time.time()
     cursor = await db.execute(
         "INSERT INTO outbox (sci_id, idempotency_key, operation, payload, next_attempt_at, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
-        (draft.sci_id, draft.idempotency_key, draft.operation, draft.payload, now, now))
+        "created_at, item) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
+        (draft.sci_id, draft.idempotency_key, draft.operation, draft.payload, now, now,
+         draft.item))
     return cursor.rowcount == 1
+
+
+async def _insert_link(db: aiosqlite.Connection, link: Link) -> None:
+    existing = await _one(
+        db, "SELECT * FROM links WHERE sci_id = ? AND (jira_issue_id = ? "
+        "OR zoho_record_id = ?)", (link.sci_id, link.jira_issue_id, link.zoho_record_id))
+    if existing is not None:
+        raise LinkConflict(_link(existing))
+    await db.execute(
+        "INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (link.id, link.sci_id, link.jira_issue_id, link.jira_issue_key, link.zoho_record_id,
+         link.origin, link.created_at))
+
+
+async def _insert_history(db: aiosqlite.Connection, entry: SyncEntry) -> None:
+    await db.execute(
+        "INSERT INTO sync_history (sci_id, direction, started_at, finished_at, changes, "
+        "errors, summary, link_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (entry.sci_id, entry.direction, entry.started_at, entry.finished_at,
+         entry.changes, entry.errors, entry.summary, entry.link_id))
+
+
+def _history(row: Row) -> SyncEntry:
+    return SyncEntry(sci_id=row["sci_id"], direction=row["direction"],
+                     started_at=row["started_at"], finished_at=row["finished_at"],
+                     changes=row["changes"], errors=row["errors"], summary=row["summary"],
+                     link_id=row["link_id"])
 
 
 def _sci(row: Row) -> SciRecord:
@@ -467,4 +533,4 @@ def _outbox(row: Row) -> OutboxItem:
                       idempotency_key=row["idempotency_key"], operation=row["operation"],
                       payload=bytes(row["payload"]), attempts=row["attempts"],
                       next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
-                      created_at=row["created_at"])
+                      created_at=row["created_at"], item=row["item"])
