@@ -10,6 +10,8 @@ from typing import Literal
 
 import msgspec
 
+from bridge.sync.convert import FieldKind
+
 Mode = Literal["display", "one_way", "two_way", "custom"]
 Owner = Literal["zoho", "jira", "both"]
 
@@ -52,6 +54,7 @@ class Mapping(_Base, kw_only=True):
     jira: str
     zoho: str
     owner: Owner | None = None  # only in custom mode
+    type: FieldKind | None = None  # default: from the Zoho field's metadata
 
 
 class SyncRule(_Base, kw_only=True):
@@ -91,6 +94,8 @@ class SciConfig(_Base, kw_only=True):
     associated_records: bool = False
     link_note: bool = True
     rule: SyncRule | None = None
+    conflict_policy: Literal["latest", "zoho_wins", "jira_wins"] = "latest"
+    user_map: dict[str, str] = {}  # Jira accountId → e-mail, for users who hide theirs
 
     @property
     def synchronized(self) -> bool:

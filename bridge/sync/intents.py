@@ -1,0 +1,98 @@
+"""What the decision core asks the shell to do: a closed tagged union of frozen values.
+
+Every intent carries a ``reason`` (for history and logs). Writes carry ``agreed``: the
+canonical values both sides share once the write succeeded, merged into the link's base.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class _Intent(msgspec.Struct, frozen=True, tag=True, kw_only=True):
+    reason: str = ""
+
+
+class UpdateJira(_Intent):
+    key: str
+    fields: dict[str, Any]
+    agreed: dict[str, Any] = {}
+
+
+class TransitionJira(_Intent):
+    key: str
+    status: str
+    agreed_zoho_status: str  # the Zoho-side status token this transition answers
+
+
+class UpdateZoho(_Intent):
+    record_id: str
+    fields: dict[str, Any]
+    agreed: dict[str, Any] = {}
+    unmodified_since: float = 0.0  # refuse the write if Zoho changed after this (epoch s)
+
+
+class SetZohoStatus(_Intent):
+    record_id: str
+    status: str
+    agreed_jira_status: str
+
+
+class CreateJiraIssue(_Intent):
+    record_id: str
+    fields: dict[str, Any]
+    status: str = ""  # move the new issue here (conditional rule / status sync)
+    agreed: dict[str, Any] = {}
+    zoho_status: str = ""
+
+
+class WriteLinkNote(_Intent):
+    record_id: str
+    link_id: str
+    jira_key: str
+    jira_id: str
+    origin: str
+
+
+class AddRemoteLink(_Intent):
+    key: str
+    record_id: str
+    url: str
+    title: str
+
+
+class Agree(_Intent):
+    """Both sides already match: record it in the base without writing anywhere."""
+
+    fields: dict[str, Any] = {}
+    jira_status: str | None = None
+    zoho_status: str | None = None
+
+
+class Conflict(_Intent):
+    field: str
+    jira_value: Any
+    zoho_value: Any
+    winner: str
+
+
+class Problem(_Intent):
+    field: str = ""
+
+
+Intent = (UpdateJira | TransitionJira | UpdateZoho | SetZohoStatus | CreateJiraIssue
+          | WriteLinkNote | AddRemoteLink | Agree | Conflict | Problem)
+WRITES = (UpdateJira, TransitionJira, UpdateZoho, SetZohoStatus, CreateJiraIssue,
+          WriteLinkNote, AddRemoteLink)
+
+_decoder = msgspec.json.Decoder(Intent)
+
+
+def encode(intent: Intent) -> bytes:
+    return msgspec.json.encode(intent)
+
+
+def decode(raw: bytes) -> Intent:
+    return _decoder.decode(raw)
