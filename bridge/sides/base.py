@@ -1,0 +1,63 @@
+"""What the engine needs from a Zoho source, whichever product it is."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import msgspec
+
+from bridge.sync.convert import FieldKind
+from bridge.sync.model import ZohoSnapshot
+from bridge.sync.status import ZohoStatus
+
+
+class SideError(Exception):
+    """A problem with the data or set-up of one side that retrying will not fix."""
+
+
+class ZohoMetadata(msgspec.Struct, frozen=True):
+    zone: str
+    statuses: tuple[ZohoStatus, ...]
+    kinds: dict[str, FieldKind]  # field API name → kind
+
+
+class ZohoSide(Protocol):
+    system: str
+
+    async def metadata(self) -> ZohoMetadata: ...
+
+    async def snapshot(self, record_id: str) -> ZohoSnapshot | None: ...
+
+    async def changed_since(self, since: float) -> list[ZohoSnapshot]:
+        """Records modified at or after ``since`` (epoch s), oldest first."""
+
+    async def deleted_since(self, since: float) -> list[str]:
+        """Ids of records deleted at or after ``since``."""
+
+    async def update(self, record_id: str, fields: Mapping[str, Any],
+                     unmodified_since: float) -> None: ...
+
+    async def set_status(self, record_id: str, status: str) -> None: ...
+
+    async def link_note(self, record_id: str, text: str, marker: str) -> None:
+        """Write ``text`` as a note/comment unless one containing ``marker`` exists."""
+
+    def record_url(self, record_id: str) -> str: ...
+
+
+def kind_for_zoho_type(data_type: str) -> FieldKind:
+    """Zoho CRM ``data_type`` → the conversion kind."""
+    return _ZOHO_TYPES.get(data_type, "text")
+
+
+_ZOHO_TYPES: dict[str, FieldKind] = {
+    "picklist": "picklist", "multiselectpicklist": "multiselect",
+    "date": "date", "datetime": "datetime", "integer": "number", "double": "number",
+    "currency": "number", "decimal": "number", "bigint": "number", "percent": "number",
+    "boolean": "boolean", "ownerlookup": "user", "userlookup": "user", "lookup": "lookup",
+}
+
+
+def requested_fields(*groups: Sequence[str]) -> list[str]:
+    return sorted({name for group in groups for name in group if name})

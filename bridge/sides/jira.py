@@ -1,0 +1,158 @@
+"""The Jira side of one SCI: snapshots of its issues, JQL polling, and carrying out writes
+(field updates, multi-step transitions, marked auto-creates, remote links)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from adapters.http import Outcome
+from adapters.jira.client import CreatedIssue, Issue, JiraClient, JiraError, NoTransition
+from bridge.sides.base import SideError
+from bridge.sync import keys
+from bridge.sync.convert import FieldKind, parse_time, parse_zone
+from bridge.sync.model import JiraSnapshot, JiraStatus, StatusCategory
+from bridge.sync.status import TransitionOption, next_transition
+
+# Jira `/field` schema → conversion kind (the rest are text).
+_SCHEMA_KINDS: dict[str, FieldKind] = {
+    "number": "number", "date": "date", "datetime": "datetime", "option": "picklist",
+    "priority": "picklist", "user": "user",
+}
+_RICH_TEXT = {"description", "environment"}
+MAX_TRANSITION_STEPS = 8
+# JQL compares at minute precision in the account's zone: poll with this much overlap.
+POLL_OVERLAP = timedelta(minutes=2)
+
+
+class JiraMetadata(msgspec.Struct, frozen=True):
+    zone: str
+    statuses: tuple[JiraStatus, ...]
+    kinds: dict[str, FieldKind]
+
+
+class JiraSide:
+    def __init__(self, client: JiraClient, project: str, issue_type: str,
+                 fields: list[str]) -> None:
+        self.client = client
+        self.project = project
+        self.issue_type = issue_type
+        self._fields = sorted({"summary", "status", "updated", "project", "issuetype",
+                               *fields})
+        # status name → statuses seen reachable in one step (learned from transitions).
+        self._graph: dict[str, set[str]] = defaultdict(set)
+        self._zone = "UTC"
+
+    async def metadata(self) -> JiraMetadata:
+        me = await self.client.myself()
+        self._zone = str(me.get("timeZone") or "UTC")
+        by_type = await self.client.statuses(self.project)
+        statuses = tuple(JiraStatus(s.name, _category(s.statusCategory.key))
+                         for s in by_type.get(self.issue_type, []))
+        kinds = {f["id"]: _kind(f) for f in await self.client.fields()}
+        return JiraMetadata(self._zone, statuses, kinds)
+
+    def browse_url(self, key: str) -> str:
+        return f"{self.client.site_url}/browse/{key}"
+
+    async def snapshot(self, issue: str) -> JiraSnapshot | None:
+        try:
+            found = await self.client.get_issue(issue, fields=self._fields)
+        except JiraError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return self._snapshot(found)
+
+    def _snapshot(self, issue: Issue) -> JiraSnapshot:
+        status = issue.fields.get("status") or {}
+        category = (status.get("statusCategory") or {}).get("key", "")
+        updated = issue.fields.get("updated")
+        return JiraSnapshot(
+            id=issue.id, key=issue.key, fields=issue.fields,
+            status=JiraStatus(str(status.get("name", "")), _category(category)),
+            updated=parse_time(updated).timestamp() if updated else 0.0,
+        )
+
+    def in_scope(self, snapshot: JiraSnapshot) -> bool:
+        project = (snapshot.fields.get("project") or {}).get("key")
+        issue_type = (snapshot.fields.get("issuetype") or {}).get("name")
+        return project == self.project and issue_type == self.issue_type
+
+    async def changed_since(self, since: float) -> list[JiraSnapshot]:
+        """Issues of the SCI's scope updated at or after ``since`` (minus the overlap)."""
+        moment = datetime.fromtimestamp(since, parse_zone(self._zone)) - POLL_OVERLAP
+        literal = moment.strftime("%Y-%m-%d %H:%M")
+        jql = (f'project = {self.project} AND issuetype = "{self.issue_type}" '
+               f'AND updated >= "{literal}" ORDER BY updated ASC')
+        return [self._snapshot(i) async for i in self.client.search(jql, fields=self._fields)]
+
+    async def update(self, key: str, fields: Mapping[str, Any]) -> None:
+        await self.client.edit_issue(key, fields=dict(fields))
+
+    async def move_to(self, key: str, target: str, category: StatusCategory = "") -> None:
+        """Reach ``target`` through valid transitions, several when there is no direct one."""
+        visited: set[str] = set()
+        for _ in range(MAX_TRANSITION_STEPS):
+            current = await self.snapshot(key)
+            if current is None:
+                raise SideError(f"{key} no longer exists")
+            if current.status.name.casefold() == target.casefold():
+                return
+            visited.add(current.status.name)
+            options = [TransitionOption(t.id, JiraStatus(t.to.name,
+                                                         _category(t.to.statusCategory.key)))
+                       for t in await self.client.transitions(key)]
+            self._graph[current.status.name].update(o.to.name for o in options)
+            step = next_transition(current.status, target, options, self._graph, visited,
+                                   category)
+            if step is None:
+                break
+            await self.client.transition(key, step.id)
+        raise NoTransition(f"{key}: no path from {sorted(visited)} to {target!r} in the "
+                           "workflow", status=None, outcome=Outcome.PERMANENT,
+                           error_messages=[], errors={})
+
+    async def create(self, sci_id: str, record_id: str, fields: Mapping[str, Any]
+                     ) -> CreatedIssue:
+        body = {"project": {"key": self.project}, "issuetype": {"name": self.issue_type},
+                **fields}
+        return await self.client.create_issue(
+            body, properties={keys.ISSUE_PROPERTY: keys.issue_mark(sci_id, record_id)})
+
+    async def find_created(self, sci_id: str, record_id: str, since: float
+                           ) -> CreatedIssue | None:
+        """An issue an earlier attempt created for the record (found by its mark)."""
+        moment = datetime.fromtimestamp(since, parse_zone(self._zone)) - POLL_OVERLAP
+        jql = (f'project = {self.project} AND created >= "{moment:%Y-%m-%d %H:%M}" '
+               "ORDER BY created ASC")
+        mark = keys.issue_mark(sci_id, record_id)
+        async for issue in self.client.search(jql, fields=("summary",),
+                                              properties=(keys.ISSUE_PROPERTY,)):
+            if issue.properties.get(keys.ISSUE_PROPERTY) == mark:
+                return CreatedIssue(issue.id, issue.key)
+        return None
+
+    async def remote_link(self, key: str, record_id: str, url: str, title: str) -> None:
+        await self.client.upsert_remote_link(
+            key, global_id=f"zoho-bridge:{record_id}", url=url, title=title,
+            relationship="Zoho record")
+
+
+def _category(key: str) -> StatusCategory:
+    return key if key in ("new", "indeterminate", "done") else ""  # type: ignore[return-value]
+
+
+def _kind(field: Mapping[str, Any]) -> FieldKind:
+    if field.get("id") in _RICH_TEXT:
+        return "rich_text"
+    schema = field.get("schema") or {}
+    if schema.get("type") == "array":
+        return "multiselect"
+    if "textarea" in str(schema.get("custom", "")):
+        return "rich_text"
+    return _SCHEMA_KINDS.get(str(schema.get("type")), "text")

@@ -1,0 +1,92 @@
+"""The Zoho Projects side of one SCI: the tasks or issues of one project."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.zoho.projects import ZohoProjectsClient
+from adapters.zoho.projects.errors import ZohoProjectsError
+from adapters.zoho.projects.views import ProjectRef, RecordRef, WorkItem
+from bridge.sides.base import SideError, ZohoMetadata
+from bridge.sync.convert import FieldKind, parse_time
+from bridge.sync.model import ZohoSnapshot
+from bridge.sync.status import ZohoStatus
+
+# Built-in fields of tasks and issues; custom fields are read as text unless typed.
+KNOWN_KINDS: dict[str, FieldKind] = {
+    "name": "text", "description": "rich_text", "start_date": "date", "end_date": "date",
+    "due_date": "date", "priority": "picklist", "severity": "picklist",
+    "completion_percentage": "number",
+}
+
+
+class ProjectsSide:
+    system = "projects"
+
+    def __init__(self, client: ZohoProjectsClient, portal_id: str, project_id: str,
+                 kind: str, web_url: str = "") -> None:
+        self.client = client
+        self.where = ProjectRef(portal_id, project_id)
+        self.kind: Any = kind
+        self._status_ids: dict[str, str] = {}
+        self._web = web_url.rstrip("/") or client.api_base
+
+    def _ref(self, record_id: str) -> RecordRef:
+        return RecordRef(self.where.portal_id, self.where.project_id, self.kind, record_id)
+
+    async def metadata(self) -> ZohoMetadata:
+        statuses = await self.client.statuses(self.where, self.kind)
+        self._status_ids = {s.name: s.id for s in statuses}
+        portals = await self.client.portals()
+        zone = next((p.timezone for p in portals if p.id == self.where.portal_id), "") or "UTC"
+        return ZohoMetadata(zone, tuple(ZohoStatus(s.name, s.is_closed_type)
+                                        for s in statuses), dict(KNOWN_KINDS))
+
+    def record_url(self, record_id: str) -> str:
+        entity = "task" if self.kind == "tasks" else "bug"
+        return (f"{self._web}/portal/{self.where.portal_id}#{entity}detail/"
+                f"{self.where.project_id}/{record_id}")
+
+    async def snapshot(self, record_id: str) -> ZohoSnapshot | None:
+        try:
+            item = await self.client.record(self._ref(record_id))
+        except ZohoProjectsError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return self._snapshot(item)
+
+    def _snapshot(self, item: WorkItem) -> ZohoSnapshot:
+        status = item.status
+        return ZohoSnapshot(
+            id=item.id, title=item.name, url=self.record_url(item.id), fields=dict(item.raw),
+            status=status.name if status else "",
+            status_closed=status.is_closed_type if status else None,
+            modified=parse_time(item.last_modified_time).timestamp())
+
+    async def changed_since(self, since: float) -> list[ZohoSnapshot]:
+        moment = datetime.fromtimestamp(since, UTC)
+        newest_first = [self._snapshot(i) async for i in
+                        self.client.changed_since(self.where, self.kind, moment)]
+        return newest_first[::-1]
+
+    async def deleted_since(self, since: float) -> list[str]:
+        return []  # Projects lists no deletions; a missing record shows on the next read
+
+    async def update(self, record_id: str, fields: Mapping[str, Any],
+                     unmodified_since: float) -> None:
+        await self.client.update(self._ref(record_id), dict(fields))
+
+    async def set_status(self, record_id: str, status: str) -> None:
+        status_id = self._status_ids.get(status)
+        if status_id is None:
+            raise SideError(f"Zoho Projects has no status {status!r} for {self.kind}")
+        await self.client.set_status(self._ref(record_id), status_id)
+
+    async def link_note(self, record_id: str, text: str, marker: str) -> None:
+        ref = self._ref(record_id)
+        if any(marker in c.comment for c in await self.client.comments(ref)):
+            return
+        await self.client.add_comment(ref, text)
