@@ -1,97 +1,96 @@
-"""The actor that drives one Smart Connected Item.
+"""The actor that drives one Smart Connected Item: a sequencer with deadlines.
 
-It owns the SCI's durable inbox (events routed to it) and its poll timer. What a change
-*means* is decided by the ``SyncEngine``; the actor only sequences work: one message at a
-time, inbox items oldest first, each finished in one store transaction together with the
-outbox writes it produced, so a crash at any point replays the item instead of losing it.
+It decides *when* work happens, never *what* it means: that is the engine's job. Separate
+deadlines keep separate kinds of work from starving each other — the next poll, the next
+outbox retry — and a burst of wake-ups is coalesced into one pass over the durable inbox.
+Any failure the engine reports as ``retry`` backs off and comes back at the next deadline.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
+from collections.abc import Callable
 from typing import Protocol
 
-import msgspec
 import structlog
 
+from actors.backoff import Backoff
 from actors.mailbox import Mailbox
 from actors.messages import Drain, InboxArrived, PollNow
-from bridge.sci import SciConfig
-from bridge.store import InboxItem, OutboxDraft, Store, SyncEntry
 
 log = structlog.get_logger("bridge.sci")
 
-
-class EventResult(msgspec.Struct, frozen=True):
-    status: str  # "done" | "skipped" | "failed"
-    summary: str
-    outbox: tuple[OutboxDraft, ...] = ()
+IDLE_RETRY = Backoff(base=1.0, cap=60.0)
 
 
-class PollResult(msgspec.Struct, frozen=True):
-    changes: int
-    errors: int
-    summary: str
+class Engine(Protocol):
+    """What the actor needs from the sync engine it is handed."""
 
+    poll_interval: float
 
-class SyncEngine(Protocol):
-    async def handle_event(self, sci: SciConfig, item: InboxItem) -> EventResult:
-        """Decide what an inbound event means for this SCI."""
+    async def process_inbox(self) -> None:
+        """Handle every pending inbox event (raises when a side cannot be reached)."""
 
-    async def poll(self, sci: SciConfig) -> PollResult | None:
-        """Fetch Zoho changes since the SCI's cursor; None when there is no source to poll."""
+    async def poll(self) -> int:
+        """Poll the sources; the number of changes handled."""
+
+    async def retry_due(self) -> float | None:
+        """Run writes whose retry time has come; the next due time (epoch s), if any."""
 
 
 class SciActor:
-    def __init__(self, sci: SciConfig, store: Store, engine: SyncEngine) -> None:
-        self.sci = sci
-        self._store = store
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
+        self._clock = clock
+        interval = engine.poll_interval
         # Per-actor jitter so actors sharing a budget do not poll in lock-step.
-        self._jitter = random.uniform(0, min(5.0, sci.poll_interval * 0.1))
+        self._next_poll = clock() + random.uniform(0, min(5.0, interval * 0.1))
+        self._next_retry: float | None = clock()
+        self._inbox_failures = 0
+        self._next_inbox: float | None = None
 
     async def run(self, mailbox: Mailbox) -> None:
-        await self._process_inbox()
+        await self._inbox()
         while True:
-            match await mailbox.next(idle_after=self.sci.poll_interval + self._jitter):
+            message = await mailbox.next(idle_after=self._idle_for())
+            match message:
                 case Drain():
                     return
-                case InboxArrived():
-                    await self._process_inbox()
-                case PollNow(reason=reason):
-                    await self._poll(reason)
-                    await self._process_inbox()  # catches events whose wake-up was dropped
+                case InboxArrived():  # one pass per issue covers every pending event
+                    await self._inbox()
+                case PollNow(reason=reason) if reason != "timer":
+                    await self._poll()
+            await self._run_due()
 
-    async def _process_inbox(self) -> None:
-        while items := await self._store.inbox_pending(self.sci.id, limit=100):
-            for item in items:
-                await self._process(item)
+    def _idle_for(self) -> float:
+        deadlines = [d for d in (self._next_poll, self._next_retry, self._next_inbox)
+                     if d is not None]
+        return max(0.0, min(deadlines) - self._clock()) if deadlines else math.inf
 
-    async def _process(self, item: InboxItem) -> None:
-        started = time.time()
-        result = await self._engine.handle_event(self.sci, item)
-        await self._store.inbox_finish(
-            item.event_id, self.sci.id, result.status, result.summary, enqueue=result.outbox
-        )
-        await self._store.record_sync(
-            SyncEntry(
-                sci_id=self.sci.id, direction="jira_to_zoho", started_at=started,
-                finished_at=time.time(), changes=len(result.outbox),
-                errors=int(result.status == "failed"), summary=result.summary,
-            )
-        )
-        log.info("inbox.processed", event_id=item.event_id, status=result.status)
+    async def _run_due(self) -> None:
+        now = self._clock()
+        if self._next_inbox is not None and now >= self._next_inbox:
+            await self._inbox()
+        if now >= self._next_poll:
+            await self._poll()
+        if self._next_retry is not None and now >= self._next_retry:
+            self._next_retry = await self._engine.retry_due()
 
-    async def _poll(self, reason: str) -> None:
-        started = time.time()
-        result = await self._engine.poll(self.sci)
-        if result is None:
+    async def _poll(self) -> None:
+        await self._engine.poll()
+        self._next_poll = self._clock() + self._engine.poll_interval
+        self._next_retry = self._clock()
+
+    async def _inbox(self) -> None:
+        try:
+            await self._engine.process_inbox()
+        except Exception as exc:  # events stay pending: come back after a backoff
+            delay = IDLE_RETRY.delay(self._inbox_failures)
+            self._inbox_failures += 1
+            self._next_inbox = self._clock() + delay
+            log.warning("inbox.deferred", error=str(exc), retry_in=round(delay, 2))
             return
-        await self._store.record_sync(
-            SyncEntry(
-                sci_id=self.sci.id, direction="zoho_to_jira", started_at=started,
-                finished_at=time.time(), changes=result.changes, errors=result.errors,
-                summary=f"{reason}: {result.summary}",
-            )
-        )
+        self._inbox_failures = 0
+        self._next_inbox = None

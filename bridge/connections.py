@@ -15,6 +15,7 @@ from adapters.jira.client import JiraClient, ensure_webhook
 from adapters.zoho.crm import ZohoCrmClient
 from adapters.zoho.datacenters import data_center
 from adapters.zoho.oauth import ZohoOAuth
+from adapters.zoho.projects import ZohoProjectsClient
 from bridge.config import Config, ZohoConnection, reveal
 from bridge.store import Store
 from bridge.tokens import StoreTokenStore
@@ -52,6 +53,14 @@ class ZohoLink:
         api = self.settings.api_url or await self.oauth.api_domain(default)
         return ZohoCrmClient.connect(api, self.oauth, self.session, self.budget)
 
+    async def projects_client(self) -> ZohoProjectsClient:
+        """A Zoho Projects client (an explicit ``api_url`` wins over the data center)."""
+        center = data_center(self.settings.data_center)
+        api = self.settings.api_url or center.projects
+        return ZohoProjectsClient.connect(api, self.oauth, self.session,
+                                          workdrive_base=self.settings.api_url or center.workdrive,
+                                          budget=self.budget)
+
     async def prepare(self) -> None:
         """Adopt configured credentials unless the store already holds working tokens.
 
@@ -80,6 +89,8 @@ class Connections:
                    crm=_zoho(CRM, config.zoho.crm, session, store),
                    projects=_zoho(PROJECTS, config.zoho.projects, session, store))
 
+    prepared: bool = False  # set once configured credentials were adopted
+
     async def prepare(self) -> None:
         for link in (self.crm, self.projects):
             if link is None:
@@ -89,6 +100,7 @@ class Connections:
             except RemoteError as exc:
                 log.error("zoho.connection_setup_failed", connection=link.oauth.connection,
                           error=str(exc))
+        self.prepared = True
 
     async def problems(self, config: Config) -> dict[str, str]:
         """Connection name → what is wrong ("" when usable)."""

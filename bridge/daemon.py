@@ -1,7 +1,8 @@
 """Daemon lifecycle: open the store, start actors and the HTTP server, serve signals.
 
 Start-up order: store (migrations) → supervisor + one actor per enabled SCI → HTTP
-listener → READY=1. Shutdown reverses it: stop accepting HTTP, drain actors within
+listener → READY=1 → connections set up and probed → engines woken (until then events
+wait durably in the inbox). Shutdown reverses it: stop accepting HTTP, drain actors within
 ``daemon.drain_timeout`` (pending work is durable), close the store, exit 0.
 SIGHUP re-reads the config: actors whose SCI changed restart, the others keep running.
 """
@@ -19,16 +20,17 @@ import structlog
 from aiohttp import web
 
 from actors.backoff import Backoff
-from actors.sci import SciActor, SyncEngine
+from actors.messages import PollNow
+from actors.sci import SciActor
 from actors.supervisor import ActorFactory, RestartPolicy, Supervisor
 from adapters.http import RemoteError
 from bridge import config as config_module
 from bridge import logging as bridge_logging
 from bridge.config import Config, ConfigError
 from bridge.connections import Connections, configured
+from bridge.engine.wiring import engine_for, fingerprint
 from bridge.http.app import build_app
 from bridge.http.metrics import register_actor_metrics
-from bridge.journal import JournalEngine
 from bridge.runtime import Runtime
 from bridge.sci import SciConfig
 from bridge.secretbox import SecretBox
@@ -65,15 +67,16 @@ def secret_box(config: Config) -> SecretBox:
 
 
 def actor_plan(
-    config: Config, store: Store, engine: SyncEngine
+    config: Config, store: Store, connections: Callable[[], Connections]
 ) -> dict[str, tuple[str, ActorFactory]]:
-    """{sci id: (fingerprint, factory)} for every enabled SCI."""
+    """{sci id: (fingerprint, factory)} for every enabled SCI; a restart builds a fresh
+    engine from config and store."""
 
     def factory(sci: SciConfig) -> ActorFactory:
-        return lambda: SciActor(sci, store, engine)
+        return lambda: SciActor(engine_for(sci, config, store, connections))
 
     return {
-        sci.id: (msgspec.json.encode(sci).decode(), factory(sci))
+        sci.id: (fingerprint(sci, config), factory(sci))
         for sci in config.sci
         if sci.enabled
     }
@@ -97,12 +100,10 @@ class Daemon:
         config: Config,
         *,
         notifier: Notifier | None = None,
-        engine: SyncEngine | None = None,
         load: Callable[[Path], Config] = config_module.load,
     ) -> None:
         self.config_path = config_path
         self.notifier = notifier or Notifier()
-        self.engine = engine or JournalEngine()
         self._load = load
         store = SqliteStore(config.database_path(), secret_box(config))
         supervisor = Supervisor(
@@ -175,17 +176,17 @@ class Daemon:
             return
         self.runtime.config = fresh
         await save_scis(self.runtime.store, fresh)
-        restarted = await self._reconcile()
-        if self._session is not None:  # credentials may have changed: rebuild and re-probe
+        if self._session is not None:  # credentials may have changed: rebuild, then restart
             self.connections = Connections.from_config(fresh, self._session, self.runtime.store)
             await self._check_connections()
+        restarted = await self._reconcile()
         await self._register_webhook()
         log.info("config.reloaded", restarted=restarted)
         self.notifier.ready(f"reloaded; restarted {len(restarted)} actor(s)")
 
     async def _reconcile(self) -> list[str]:
         runtime = self.runtime
-        plan = actor_plan(runtime.config, runtime.store, self.engine)
+        plan = actor_plan(runtime.config, runtime.store, lambda: self.connections)
         return await runtime.supervisor.reconcile(plan, runtime.config.daemon.drain_timeout)
 
     async def _shutdown(self, runner: web.AppRunner) -> None:
@@ -195,8 +196,11 @@ class Daemon:
             await self.runtime.supervisor.shutdown(grace)
 
     async def _watch_connections(self) -> None:
-        """Probe connections now and then; readiness reflects the latest answer."""
+        """Probe connections now and then; readiness reflects the latest answer. Engines
+        wait for the first set-up (a grant code is exchanged only once), then are woken."""
         await self._check_connections()
+        for actor in self.runtime.supervisor.snapshot():
+            self.runtime.supervisor.offer(actor.id, PollNow("connections ready"))
         await self._register_webhook()
         while True:
             await anyio.sleep(CONNECTION_CHECK_INTERVAL)

@@ -1,0 +1,617 @@
+"""One SCI's sync engine. The actor calls it one message at a time, so its state (metadata,
+poll de-duplication) is only ever touched by that actor's task.
+
+A webhook or a poll hit only marks an item (a link, or an unlinked Zoho record) for a
+pass: the pass reads both sides now, asks ``decide``, commits the outcome and the writes
+in one unit of work, then executes the writes. A delivery's payload is never applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import msgspec
+import structlog
+
+from actors.backoff import Backoff
+from adapters.http import Outcome, RemoteError
+from adapters.jira.client import NoTransition
+from bridge.engine import state as link_state
+from bridge.engine.metrics import CONFLICTS, OUTBOX_DEPTH, PARKED_ITEMS, SYNC_ERRORS, SYNC_LATENCY
+from bridge.engine.state import LinkState
+from bridge.sci import SciConfig
+from bridge.sides.base import SideError, ZohoSide
+from bridge.sides.jira import JiraSide
+from bridge.store import InboxItem, Link, OutboxDraft, OutboxItem, Store, SyncEntry, UnitOfWork
+from bridge.sync import intents as wire
+from bridge.sync import keys
+from bridge.sync.convert import Context, ConversionError, FieldKind
+from bridge.sync.decide import Catalog, decide, decide_create
+from bridge.sync.intents import (
+    AddRemoteLink,
+    Agree,
+    Conflict,
+    CreateJiraIssue,
+    Intent,
+    Problem,
+    SetZohoStatus,
+    TransitionJira,
+    UpdateJira,
+    UpdateZoho,
+    WriteLinkNote,
+)
+from bridge.sync.model import Base, JiraSnapshot, ZohoSnapshot
+from bridge.sync.policy import Policy, policy_for
+
+log = structlog.get_logger("bridge.engine")
+
+Sides = tuple[JiraSide, ZohoSide]
+SidesFactory = Callable[[], Awaitable[Sides]]
+RETRY = Backoff(base=2.0, cap=300.0)
+AUTH_RETRY = 60.0
+ZOHO_CURSOR = "zoho_modified"
+JIRA_CURSOR = "jira_updated"
+
+
+class _Event(msgspec.Struct):
+    class _Issue(msgspec.Struct):
+        id: str = ""
+        key: str = ""
+
+    webhookEvent: str = ""
+    issue: _Issue | None = None
+
+
+_event_decoder = msgspec.json.Decoder(_Event)
+
+
+class Effects(msgspec.Struct, kw_only=True):
+    """What a finished write changes in the store besides closing its outbox entry."""
+
+    new_links: list[Link] = []
+    states: dict[str, bytes] = {}
+    outbox: list[OutboxDraft] = []
+    summary: str = ""
+    link_id: str = ""
+
+
+class SciEngine:
+    def __init__(self, sci: SciConfig, store: Store, sides: SidesFactory, *,
+                 poll_jira: bool = False, clock: Callable[[], float] = time.time) -> None:
+        self.sci = sci
+        self.poll_interval = sci.poll_interval
+        self._store = store
+        self._make_sides = sides
+        self._poll_jira = poll_jira
+        self._clock = clock
+        self._jira: JiraSide | None = None
+        self._zoho: ZohoSide | None = None
+        self.policy = Policy()
+        self.catalog = Catalog()
+        self.ctx = Context()
+        self.problem = "not started"
+        self._seen: dict[str, bytes] = {}  # item → digest of the content last handled
+        self._pass_id = 0
+
+    # -- start-up ---------------------------------------------------------------------------
+    async def start(self) -> bool:
+        """Read both sides' metadata; False (and ``problem`` set) when a side is unusable."""
+        if self._jira is not None:
+            return True
+        try:
+            jira, zoho = await self._make_sides()
+            jira_meta = await jira.metadata()
+            zoho_meta = await zoho.metadata()
+        except (RemoteError, SideError, OSError) as exc:
+            self._report_problem(f"cannot start: {exc}")
+            return False
+        kinds = _resolve_kinds(self.sci, jira_meta.kinds, zoho_meta.kinds)
+        self.policy = policy_for(self.sci, kinds)
+        self.catalog = Catalog(jira_statuses=jira_meta.statuses,
+                               zoho_statuses=zoho_meta.statuses)
+        self.ctx = Context(jira_zone=jira_meta.zone, zoho_zone=zoho_meta.zone,
+                           users=dict(self.sci.user_map))
+        self._jira, self._zoho = jira, zoho
+        for name in (ZOHO_CURSOR, JIRA_CURSOR):
+            await self._cursor(name)  # a new SCI starts from now
+        self.problem = ""
+        log.info("engine.started", fields=len(self.policy.fields), zoho=zoho.system)
+        return True
+
+    def _report_problem(self, problem: str) -> None:
+        if problem != self.problem:
+            log.warning("engine.problem", problem=problem)
+        self.problem = problem
+
+    @property
+    def sides(self) -> Sides:
+        if self._jira is None or self._zoho is None:
+            raise RuntimeError("engine not started")
+        return self._jira, self._zoho
+
+    # -- triggers ---------------------------------------------------------------------------
+    async def process_inbox(self) -> None:
+        """Close every pending event: one pass per affected issue (a burst is one pass)."""
+        while items := await self._store.inbox_pending(self.sci.id, limit=200):
+            by_issue: dict[str, list[InboxItem]] = defaultdict(list)
+            ignored: list[tuple[int, str]] = []
+            for item in items:
+                issue, why = _issue_of(item.payload)
+                if issue:
+                    by_issue[issue].append(item)
+                else:
+                    ignored.append((item.event_id, why))
+            if ignored:
+                await self._store.commit(UnitOfWork(
+                    sci_id=self.sci.id, events=[(e, "skipped", why) for e, why in ignored]))
+            for issue, events in by_issue.items():
+                await self._sync_issue(issue, [e.event_id for e in events])
+
+    async def _sync_issue(self, issue: str, events: Sequence[int]) -> None:
+        if not await self.start():
+            # Keep the events pending; the next tick retries once the sides work again.
+            raise NotReady(self.problem)
+        link = (await self._store.find_link(self.sci.id, jira_issue_id=issue)
+                or await self._find_link_by_key(issue))
+        if link is None:
+            await self._store.commit(UnitOfWork(
+                sci_id=self.sci.id, events=[(e, "skipped", "issue is not linked")
+                                            for e in events]))
+            return
+        await self.sync_link(link, events=events)
+
+    async def _find_link_by_key(self, key: str) -> Link | None:
+        return next((lk for lk in await self._store.list_links(self.sci.id)
+                     if lk.jira_issue_key == key), None)
+
+    async def poll(self) -> int:
+        """One Zoho poll (and a Jira poll when Jira is polled); returns changes handled."""
+        if not await self.start():
+            return 0
+        handled = await self._poll_zoho()
+        if self._poll_jira:
+            handled += await self._poll_jira_side()
+        return handled
+
+    async def _poll_zoho(self) -> int:
+        _, zoho = self.sides
+        cursor = await self._cursor(ZOHO_CURSOR)
+        try:
+            records = await zoho.changed_since(cursor)
+        except RemoteError as exc:
+            self._remote_trouble("zoho_poll", exc)
+            return 0
+        handled = 0
+        newest = cursor
+        for record in records:
+            newest = max(newest, record.modified)
+            if record.modified < math.floor(cursor) or self._already_seen(
+                    f"z:{record.id}", record.fields):
+                continue
+            handled += 1
+            link = await self._store.find_link(self.sci.id, zoho_record_id=record.id)
+            if link is not None:
+                await self.sync_link(link, zoho=record)
+            else:
+                await self._consider_create(record)
+        if newest > cursor:
+            await self._store.commit(UnitOfWork(sci_id=self.sci.id,
+                                                cursors={ZOHO_CURSOR: repr(newest)}))
+        return handled
+
+    async def _poll_jira_side(self) -> int:
+        jira, _ = self.sides
+        cursor = await self._cursor(JIRA_CURSOR)
+        try:
+            issues = await jira.changed_since(cursor)
+        except RemoteError as exc:
+            self._remote_trouble("jira_poll", exc)
+            return 0
+        handled = 0
+        newest = cursor
+        for issue in issues:
+            newest = max(newest, issue.updated)
+            if self._already_seen(f"j:{issue.id}", issue.fields):
+                continue
+            link = await self._store.find_link(self.sci.id, jira_issue_id=issue.id)
+            if link is not None:
+                handled += 1
+                await self.sync_link(link, jira=issue)
+        if newest > cursor:
+            await self._store.commit(UnitOfWork(sci_id=self.sci.id,
+                                                cursors={JIRA_CURSOR: repr(newest)}))
+        return handled
+
+    def _already_seen(self, item: str, fields: dict[str, Any]) -> bool:
+        """Polls overlap (whole-second and whole-minute precision): skip an item whose
+        content is exactly what this engine handled last time."""
+        digest = hashlib.blake2b(msgspec.json.encode(fields), digest_size=16).digest()
+        if self._seen.get(item) == digest:
+            return True
+        self._seen[item] = digest
+        return False
+
+    async def _cursor(self, name: str) -> float:
+        stored = await self._store.get_cursor(self.sci.id, name)
+        if stored is not None:
+            return float(stored)
+        # A new SCI starts from now: existing records are linked or backfilled on request.
+        now = self._clock()
+        await self._store.put_cursor(self.sci.id, name, repr(now))
+        return now
+
+    # -- one pass for one link --------------------------------------------------------------
+    async def sync_link(self, link: Link, *, events: Sequence[int] = (),
+                        jira: JiraSnapshot | None = None,
+                        zoho: ZohoSnapshot | None = None) -> None:
+        item = keys.link_item(link.id)
+        closing = [(e, "done", "synced") for e in events]
+        if item in await self._store.parked_items(self.sci.id):
+            await self._store.commit(UnitOfWork(
+                sci_id=self.sci.id,
+                events=[(e, "skipped", "parked behind a dead letter") for e in events]))
+            return
+        if not await self._execute_item(item):  # earlier writes still waiting: they go first
+            await self._store.commit(UnitOfWork(sci_id=self.sci.id, events=closing))
+            return
+        jira_side, zoho_side = self.sides
+        started = self._clock()
+        try:
+            jira = jira or await jira_side.snapshot(link.jira_issue_id)
+            zoho = zoho or await zoho_side.snapshot(link.zoho_record_id)
+        except RemoteError as exc:
+            self._remote_trouble("read", exc)
+            raise NotReady(str(exc)) from exc
+        if jira is None or zoho is None:
+            await self._gone(link, closing, "Jira issue" if jira is None else "Zoho record")
+            return
+        current = link_state.load(await self._store.get_synced_state(link.id))
+        decided = decide(self.policy, current.base, jira, zoho, self.ctx, self.catalog)
+        await self._commit_pass(link, current, decided, closing, started)
+        await self._execute_item(item)
+
+    async def _commit_pass(self, link: Link, current: LinkState, decided: list[Intent],
+                           closing: list[tuple[int, str, str]], started: float) -> None:
+        base = _agree(current.base or Base(), decided)
+        problems = [i.reason for i in decided if isinstance(i, Problem)]
+        conflicts = [i for i in decided if isinstance(i, Conflict)]
+        writes = [i for i in decided if isinstance(i, wire.WRITES)]
+        if conflicts:
+            CONFLICTS.labels(self.sci.id).inc(len(conflicts))
+        for _ in problems:
+            SYNC_ERRORS.labels(self.sci.id, "conversion").inc()
+        self._pass_id += 1
+        item = keys.link_item(link.id)
+        drafts = [self._draft(keys.write_key(self.sci.id, item, _pass_key(started, self._pass_id),
+                                             index), item, intent)
+                  for index, intent in enumerate(writes)]
+        fresh = LinkState(base=base, problems=problems, synced_at=self._clock())
+        history = []
+        if decided:
+            history.append(self._entry("jira_to_zoho" if _towards_zoho(writes) else
+                                       "zoho_to_jira", started, len(writes),
+                                       len(problems), _summary(link, decided), link.id))
+        await self._store.commit(UnitOfWork(
+            sci_id=self.sci.id, events=closing, outbox=drafts,
+            states={link.id: link_state.dump(fresh)}, history=history))
+
+    async def _gone(self, link: Link, closing: list[tuple[int, str, str]], what: str) -> None:
+        """One side was deleted: unlink (never delete the other side) and say so."""
+        await self._store.delete_link(link.id)
+        summary = (f"{what} of link {link.jira_issue_key} ↔ {link.zoho_record_id} was deleted;"
+                   " unlinked")
+        await self._store.commit(UnitOfWork(
+            sci_id=self.sci.id, events=closing,
+            history=[self._entry("zoho_to_jira", self._clock(), 1, 0, summary, link.id)]))
+        log.info("link.removed", link_id=link.id, reason=summary)
+
+    # -- auto-create ------------------------------------------------------------------------
+    async def _consider_create(self, record: ZohoSnapshot) -> None:
+        item = keys.record_item(record.id)
+        if item in await self._store.parked_items(self.sci.id):
+            return
+        decided = decide_create(self.policy, record, self.ctx, self.catalog)
+        creates = [i for i in decided if isinstance(i, CreateJiraIssue)]
+        if not creates:
+            return
+        draft = self._draft(keys.create_key(self.sci.id, record.id), item, creates[0])
+        problems = [i.reason for i in decided if isinstance(i, Problem)]
+        await self._store.commit(UnitOfWork(
+            sci_id=self.sci.id, outbox=[draft],
+            history=[self._entry("zoho_to_jira", self._clock(), 1, len(problems),
+                                 "; ".join([creates[0].reason, *problems]))]))
+        await self._execute_item(item)
+
+    # -- manual operations (issue panel, API, CLI) -------------------------------------------
+    async def link_manually(self, issue_key: str, record_id: str) -> Link:
+        """Link an issue to a record, write the link note and remote link, sync once."""
+        if not await self.start():
+            raise SideError(self.problem)
+        jira_side, zoho_side = self.sides
+        issue = await jira_side.snapshot(issue_key)
+        record = await zoho_side.snapshot(record_id)
+        if issue is None or record is None:
+            raise SideError(f"{'Jira issue ' + issue_key if issue is None else 'Zoho record '}"
+                            f"{'' if issue is None else record_id} does not exist")
+        link = Link(id=uuid.uuid4().hex, sci_id=self.sci.id, jira_issue_id=issue.id,
+                    jira_issue_key=issue.key, zoho_record_id=record.id, origin="manual",
+                    created_at=self._clock())
+        await self._store.commit(UnitOfWork(
+            sci_id=self.sci.id, new_links=[link], outbox=self._link_followups(link, record),
+            history=[self._entry("zoho_to_jira", self._clock(), 1, 0,
+                                 f"linked {issue.key} ↔ {record.id} (manual)", link.id)]))
+        await self.sync_link(link, jira=issue, zoho=record)
+        return link
+
+    async def unlink(self, link_id: str) -> None:
+        link = await self._store.get_link(link_id)
+        if link is None:
+            raise SideError(f"no link {link_id}")
+        if link.origin == "auto":
+            raise SideError("auto-managed links cannot be unlinked by hand")
+        await self._store.delete_link(link_id)
+
+    async def refresh(self, link_id: str) -> None:
+        link = await self._store.get_link(link_id)
+        if link is None:
+            raise SideError(f"no link {link_id}")
+        if not await self.start():
+            raise SideError(self.problem)
+        await self.sync_link(link)
+
+    def _link_followups(self, link: Link, record: ZohoSnapshot) -> list[OutboxDraft]:
+        item = keys.link_item(link.id)
+        drafts = [self._draft(keys.remote_link_key(self.sci.id, link.id), item, AddRemoteLink(
+            key=link.jira_issue_key, record_id=record.id, url=record.url,
+            title=f"Zoho: {record.title or record.id}", reason="link created"))]
+        if self.sci.link_note:
+            drafts.append(self._draft(keys.link_note_key(self.sci.id, link.id), item,
+                                      WriteLinkNote(record_id=record.id, link_id=link.id,
+                                                    jira_key=link.jira_issue_key,
+                                                    jira_id=link.jira_issue_id,
+                                                    origin=link.origin, reason="link created")))
+        return drafts
+
+    # -- the outbox -------------------------------------------------------------------------
+    async def retry_due(self) -> float | None:
+        """Run the writes whose retry time has come; the next due time, if any."""
+        if not await self.start():
+            return self._clock() + AUTH_RETRY
+        due = await self._store.outbox_due(self.sci.id, self._clock(), limit=200)
+        blocked: set[str] = set()
+        for entry in due:
+            if entry.item in blocked:
+                continue
+            if not await self._run(entry):
+                blocked.add(entry.item)
+        await self._update_gauges()
+        pending = await self._store.outbox_due(self.sci.id, float("inf"), limit=1)
+        return pending[0].next_attempt_at if pending else None
+
+    async def _execute_item(self, item: str) -> bool:
+        """Run the item's queued writes in order; False when one must wait (retry/park)."""
+        for entry in await self._store.outbox_items(self.sci.id, item):
+            if entry.next_attempt_at > self._clock() or not await self._run(entry):
+                return False
+        await self._update_gauges()
+        return True
+
+    async def _run(self, entry: OutboxItem) -> bool:
+        try:
+            intent = wire.decode(entry.payload)
+        except msgspec.DecodeError as exc:
+            await self._store.outbox_dead(entry.id, f"undecodable write: {exc}")
+            return False
+        started = self._clock()
+        try:
+            effects = await self._apply(intent, entry)
+        except NoTransition as exc:
+            effects = Effects(summary=f"status not changed: {exc.message}",
+                              link_id=entry.item.removeprefix("link:"))
+            SYNC_ERRORS.labels(self.sci.id, "workflow").inc()
+        except RemoteError as exc:
+            return await self._failed(entry, exc)
+        except (SideError, ConversionError) as exc:
+            await self._dead(entry, str(exc), "data")
+            return False
+        except Exception as exc:  # a bug must park the item, never crash the SCI
+            log.exception("engine.write_crashed", key=entry.idempotency_key)
+            await self._dead(entry, f"internal error: {type(exc).__name__}: {exc}", "internal")
+            return False
+        history = []
+        if effects.summary:
+            history.append(self._entry(_direction(intent), started, 1, 0, effects.summary,
+                                       effects.link_id))
+        await self._store.commit(UnitOfWork(
+            sci_id=self.sci.id, done_outbox=entry.id, new_links=effects.new_links,
+            states=effects.states, outbox=effects.outbox, history=history))
+        SYNC_LATENCY.labels(_direction(intent)).observe(max(0.0, self._clock()
+                                                            - entry.created_at))
+        for link in effects.new_links:  # its link note and remote link go out now
+            await self._execute_item(keys.link_item(link.id))
+        return True
+
+    async def _failed(self, entry: OutboxItem, exc: RemoteError) -> bool:
+        if exc.outcome in (Outcome.RATE_LIMITED, Outcome.TRANSIENT, Outcome.AUTH):
+            delay = AUTH_RETRY if exc.outcome is Outcome.AUTH else RETRY.delay(entry.attempts)
+            await self._store.outbox_retry(entry.id, self._clock() + delay, str(exc))
+            self._remote_trouble("write", exc)
+            return False
+        await self._dead(entry, str(exc), "remote")
+        return False
+
+    async def _dead(self, entry: OutboxItem, reason: str, kind: str) -> None:
+        SYNC_ERRORS.labels(self.sci.id, kind).inc()
+        await self._store.outbox_dead(entry.id, reason)
+        await self._store.record_sync(self._entry(
+            "jira_to_zoho", self._clock(), 0, 1, f"write parked as dead letter: {reason}",
+            entry.item.removeprefix("link:") if entry.item.startswith("link:") else ""))
+        log.warning("engine.dead_letter", key=entry.idempotency_key, reason=reason)
+
+    def _remote_trouble(self, during: str, exc: RemoteError) -> None:
+        SYNC_ERRORS.labels(self.sci.id, exc.outcome.value).inc()
+        log.warning("engine.remote_error", during=during, outcome=exc.outcome.value,
+                    error=str(exc))
+
+    async def _update_gauges(self) -> None:
+        OUTBOX_DEPTH.labels(self.sci.id).set(await self._store.outbox_depth(self.sci.id))
+        PARKED_ITEMS.labels(self.sci.id).set(len(await self._store.parked_items(self.sci.id)))
+
+    # -- carrying out one intent ---------------------------------------------------------------
+    async def _apply(self, intent: Intent, entry: OutboxItem) -> Effects:
+        jira, zoho = self.sides
+        link_id = entry.item.removeprefix("link:")
+        match intent:
+            case UpdateJira(key=key, fields=fields, agreed=agreed):
+                await jira.update(key, fields)
+                return await self._agreed(link_id, agreed, intent.reason)
+            case UpdateZoho(record_id=record_id, fields=fields, agreed=agreed):
+                await zoho.update(record_id, fields, intent.unmodified_since)
+                return await self._agreed(link_id, agreed, intent.reason)
+            case TransitionJira(key=key, status=status):
+                category = next((s.category for s in self.catalog.jira_statuses
+                                 if s.name == status), "")
+                await jira.move_to(key, status, category)
+                return await self._agreed(link_id, {}, intent.reason, jira_status=status,
+                                          zoho_status=intent.agreed_zoho_status)
+            case SetZohoStatus(record_id=record_id, status=status):
+                await zoho.set_status(record_id, status)
+                return await self._agreed(link_id, {}, intent.reason,
+                                          jira_status=intent.agreed_jira_status,
+                                          zoho_status=status)
+            case CreateJiraIssue():
+                return await self._create(intent, entry)
+            case WriteLinkNote():
+                await zoho.link_note(intent.record_id, self._note_text(intent),
+                                     marker=f"Jira issue {intent.jira_key} ")
+                return Effects(summary=f"link note written on {intent.record_id}",
+                               link_id=intent.link_id)
+            case AddRemoteLink(key=key, record_id=record_id, url=url, title=title):
+                await jira.remote_link(key, record_id, url, title)
+                return Effects(summary=f"remote link on {key}", link_id=link_id)
+            case Agree() | Conflict() | Problem():
+                return Effects()
+        raise SideError(f"unknown write {type(intent).__name__}")
+
+    async def _agreed(self, link_id: str, values: dict[str, Any], reason: str, *,
+                      jira_status: str | None = None,
+                      zoho_status: str | None = None) -> Effects:
+        current = link_state.load(await self._store.get_synced_state(link_id))
+        base = (current.base or Base()).with_fields(values)
+        base = msgspec.structs.replace(
+            base, jira_status=base.jira_status if jira_status is None else jira_status,
+            zoho_status=base.zoho_status if zoho_status is None else zoho_status)
+        current.base = base
+        return Effects(states={link_id: link_state.dump(current)}, summary=reason,
+                       link_id=link_id)
+
+    async def _create(self, intent: CreateJiraIssue, entry: OutboxItem) -> Effects:
+        jira, zoho = self.sides
+        created = None
+        if entry.attempts > 0:  # an earlier attempt may have created it before failing
+            created = await jira.find_created(self.sci.id, intent.record_id, entry.created_at)
+        if created is None:
+            await self._store.outbox_started(entry.id)
+            created = await jira.create(self.sci.id, intent.record_id, intent.fields)
+        notes = [f"created {created.key} for Zoho record {intent.record_id}"]
+        if intent.status:
+            try:
+                await jira.move_to(created.key, intent.status)
+            except NoTransition as exc:
+                notes.append(f"status not set: {exc.message}")
+        issue = await jira.snapshot(created.id)
+        record = await zoho.snapshot(intent.record_id)
+        link = Link(id=uuid.uuid4().hex, sci_id=self.sci.id, jira_issue_id=created.id,
+                    jira_issue_key=created.key, zoho_record_id=intent.record_id, origin="auto",
+                    created_at=self._clock())
+        base = Base(fields=intent.agreed, jira_status=issue.status.name if issue else "",
+                    zoho_status=intent.zoho_status)
+        followups = self._link_followups(link, record) if record is not None else []
+        return Effects(new_links=[link],
+                       states={link.id: link_state.dump(LinkState(base=base,
+                                                                  synced_at=self._clock()))},
+                       outbox=followups, summary="; ".join(notes), link_id=link.id)
+
+    def _note_text(self, intent: WriteLinkNote) -> str:
+        jira, _ = self.sides
+        how = "automatic" if intent.origin == "auto" else "manual"
+        return (f"Linked to Jira issue {intent.jira_key} ({jira.browse_url(intent.jira_key)}, "
+                f"issue id {intent.jira_id}) by Smart Connected Item \"{self.sci.name}\" "
+                f"({how} link).")
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _draft(self, key: str, item: str, intent: Intent) -> OutboxDraft:
+        return OutboxDraft(sci_id=self.sci.id, idempotency_key=key,
+                           operation=type(intent).__name__, payload=wire.encode(intent),
+                           item=item)
+
+    def _entry(self, direction: Any, started: float, changes: int, errors: int, summary: str,
+               link_id: str = "") -> SyncEntry:
+        return SyncEntry(sci_id=self.sci.id, direction=direction, started_at=started,
+                         finished_at=self._clock(), changes=changes, errors=errors,
+                         summary=summary, link_id=link_id)
+
+
+class NotReady(Exception):
+    """A side could not be read; the events stay pending and the actor retries later."""
+
+
+def _issue_of(payload: bytes) -> tuple[str, str]:
+    """(issue id or key, "") for an event that concerns an issue, else ("", why not)."""
+    try:
+        event = _event_decoder.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return "", f"undecodable event: {exc}"
+    if event.issue is None or not (event.issue.id or event.issue.key):
+        return "", f"{event.webhookEvent or 'event'} names no issue"
+    return event.issue.id or event.issue.key, ""
+
+
+def _agree(base: Base, decided: Sequence[Intent]) -> Base:
+    for intent in decided:
+        if isinstance(intent, Agree):
+            base = base.with_fields(intent.fields)
+            base = msgspec.structs.replace(
+                base,
+                jira_status=base.jira_status if intent.jira_status is None
+                else intent.jira_status,
+                zoho_status=base.zoho_status if intent.zoho_status is None
+                else intent.zoho_status)
+    return base
+
+
+def _resolve_kinds(sci: SciConfig, jira: dict[str, FieldKind],
+                   zoho: dict[str, FieldKind]) -> dict[str, FieldKind]:
+    """Rich text on either side makes the mapping rich text; else Zoho's type, else Jira's."""
+    kinds: dict[str, FieldKind] = {}
+    for mapping in sci.mappings:
+        pair = (jira.get(mapping.jira), zoho.get(mapping.zoho))
+        if "rich_text" in pair:
+            kinds[mapping.jira] = "rich_text"
+        else:
+            kinds[mapping.jira] = pair[1] or pair[0] or "text"
+    return kinds
+
+
+def _towards_zoho(writes: Sequence[Intent]) -> bool:
+    return any(isinstance(w, UpdateZoho | SetZohoStatus) for w in writes)
+
+
+def _direction(intent: Intent) -> str:
+    return "jira_to_zoho" if isinstance(intent, UpdateZoho | SetZohoStatus | WriteLinkNote) \
+        else "zoho_to_jira"
+
+
+def _pass_key(started: float, pass_id: int) -> int:
+    return int(started * 1000) * 1000 + pass_id % 1000
+
+
+def _summary(link: Link, decided: Sequence[Intent]) -> str:
+    return f"{link.jira_issue_key} ↔ {link.zoho_record_id}: " + "; ".join(
+        i.reason for i in decided if i.reason)

@@ -1,0 +1,14 @@
+"""Prometheus metrics of the sync engine."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+SYNC_LATENCY = Histogram(
+    "bridge_sync_latency_seconds", "Change seen on one side → written to the other",
+    ["direction"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+OUTBOX_DEPTH = Gauge("bridge_outbox_depth", "Writes waiting in the outbox", ["sci"])
+PARKED_ITEMS = Gauge("bridge_parked_items", "Links or records parked behind a dead letter",
+                     ["sci"])
+SYNC_ERRORS = Counter("bridge_sync_errors_total", "Sync errors by kind", ["sci", "kind"])
+CONFLICTS = Counter("bridge_conflicts_total", "Fields changed on both sides", ["sci"])

@@ -1,0 +1,177 @@
+"""The engine against the Jira and Zoho CRM simulators: auto-create, both directions,
+rules, echoes, conflicts, unconvertible values and dead letters."""
+
+import msgspec
+
+from bridge.engine import state as link_state
+from bridge.sync import keys
+from tests.engine.conftest import World, sci
+
+
+async def new_case(world: World, **fields: object) -> str:
+    (result,) = await world.crm.insert("Cases", [{"Subject": "Printer on fire",
+                                                  "Status": "New", **fields}])
+    assert result.ok, result
+    return str(result.id)
+
+
+async def issue_fields(world: World, key: str) -> dict:
+    return (await world.jira.get_issue(key)).fields
+
+
+async def test_new_record_creates_one_issue_with_link_note_and_remote_link(world: World) -> None:
+    engine = world.build(sci(auto_create=True))
+    assert await engine.start()
+    record = await new_case(world, Description="Smoke everywhere")
+    assert await engine.poll() == 1
+    (link,) = await world.store.list_links("cases")
+    assert link.origin == "auto" and link.zoho_record_id == record
+    fields = await issue_fields(world, link.jira_issue_key)
+    assert fields["summary"] == "Printer on fire"
+    notes = await world.crm.notes("Cases", record)
+    assert any(f"Jira issue {link.jira_issue_key} " in n["Note_Content"] for n in notes)
+    remote = await world.jira.remote_links(link.jira_issue_key)
+    assert [r.object["url"] for r in remote] == [engine.sides[1].record_url(record)]
+    # A second poll (and a repeated trigger) creates nothing more.
+    await engine.poll()
+    await engine.sync_link(link)
+    assert len(await world.store.list_links("cases")) == 1
+    assert len([i async for i in world.jira.search("project = SUP AND summary ~ fire")]) == 1
+
+
+async def test_crash_after_remote_create_adopts_the_marked_issue(world: World) -> None:
+    engine = world.build(sci(auto_create=True))
+    await engine.start()
+    record = await new_case(world)
+    (created,) = [i for i in await _decide_creates(engine, record)]
+    # Simulate: the create reached Jira, then the process died before the link commit.
+    await world.store.commit(msgspec.structs.replace(created[0]))
+    (entry,) = await world.store.outbox_items("cases", keys.record_item(record))
+    await world.store.outbox_started(entry.id)
+    side = engine.sides[0]
+    await side.create("cases", record, {"summary": "Printer on fire"})
+    restarted = world.build(sci(auto_create=True))
+    assert await restarted.retry_due() is None
+    (link,) = await world.store.list_links("cases")
+    assert len([i async for i in world.jira.search("project = SUP AND summary ~ fire")]) == 1
+    assert link.zoho_record_id == record
+
+
+async def _decide_creates(engine, record_id):  # the unit of work the engine would commit
+    from bridge.store import UnitOfWork
+    from bridge.sync.decide import decide_create
+    from bridge.sync.intents import CreateJiraIssue
+
+    snapshot = await engine.sides[1].snapshot(record_id)
+    decided = decide_create(engine.policy, snapshot, engine.ctx, engine.catalog)
+    create = next(i for i in decided if isinstance(i, CreateJiraIssue))
+    draft = engine._draft(keys.create_key("cases", record_id), keys.record_item(record_id),
+                          create)
+    return [(UnitOfWork(sci_id="cases", outbox=[draft]),)]
+
+
+async def test_fields_flow_both_ways_without_echo(world: World) -> None:
+    engine = world.build()
+    await engine.start()
+    record = await new_case(world)
+    issue = await world.jira.create_issue({"project": {"key": "SUP"},
+                                           "issuetype": {"name": "Task"}, "summary": "x"})
+    link = await engine.link_manually(issue.key, record)
+    assert (await issue_fields(world, issue.key))["summary"] == "Printer on fire"
+    await world.jira.edit_issue(issue.key, fields={"summary": "Printer fixed"})
+    await engine.sync_link(link)
+    assert (await world.crm.record("Cases", record))["Subject"] == "Printer fixed"
+    calls = world.crm_sim.store.requests if hasattr(world.crm_sim.store, "requests") else None
+    # Our own writes come back as "no change": a further pass writes nothing.
+    state = link_state.load(await world.store.get_synced_state(link.id))
+    assert state.base is not None and state.base.fields["summary"] == "Printer fixed"
+    before = len(await world.store.recent_syncs("cases", limit=100))
+    await engine.sync_link(link)
+    assert len(await world.store.recent_syncs("cases", limit=100)) == before
+    del calls
+
+
+async def test_one_way_mode_never_writes_to_zoho(world: World) -> None:
+    engine = world.build(sci(mode="one_way"))
+    await engine.start()
+    record = await new_case(world)
+    issue = await world.jira.create_issue({"project": {"key": "SUP"},
+                                           "issuetype": {"name": "Task"}, "summary": "x"})
+    link = await engine.link_manually(issue.key, record)
+    await world.jira.edit_issue(issue.key, fields={"summary": "edited in Jira"})
+    await engine.sync_link(link)
+    assert (await world.crm.record("Cases", record))["Subject"] == "Printer on fire"
+
+
+async def test_conflict_is_recorded_and_policy_decides(world: World) -> None:
+    engine = world.build(sci(conflict_policy="zoho_wins"))
+    await engine.start()
+    record = await new_case(world)
+    issue = await world.jira.create_issue({"project": {"key": "SUP"},
+                                           "issuetype": {"name": "Task"}, "summary": "x"})
+    link = await engine.link_manually(issue.key, record)
+    await world.jira.edit_issue(issue.key, fields={"summary": "Jira says"})
+    await world.crm.update("Cases", [{"id": record, "Subject": "Zoho says"}])
+    await engine.sync_link(link)
+    assert (await issue_fields(world, issue.key))["summary"] == "Zoho says"
+    history = [e.summary for e in await world.store.link_history(link.id)]
+    assert any("changed on both sides; zoho wins" in h for h in history)
+
+
+async def test_rule_sets_the_status_through_a_multi_step_path(world: World) -> None:
+    rule = {"field": "Status", "operator": "equals", "value": "Closed",
+            "status_when_met": "Done", "status_when_not_met": "To Do",
+            "create_when_not_met": True}
+    engine = world.build(sci(mode="one_way", rule=rule, auto_create=True))
+    await engine.start()
+    record = await new_case(world)
+    await engine.poll()
+    (link,) = await world.store.list_links("cases")
+    assert (await issue_fields(world, link.jira_issue_key))["status"]["name"] == "To Do"
+    await world.crm.update("Cases", [{"id": record, "Status": "Closed"}])
+    await engine.poll()
+    assert (await issue_fields(world, link.jira_issue_key))["status"]["name"] == "Done"
+
+
+async def test_rule_not_met_skips_creation_unless_asked(world: World) -> None:
+    rule = {"field": "Status", "operator": "equals", "value": "Escalated",
+            "status_when_met": "In Progress", "status_when_not_met": "To Do"}
+    engine = world.build(sci(mode="one_way", rule=rule, auto_create=True))
+    await engine.start()
+    record = await new_case(world)
+    await engine.poll()
+    assert await world.store.list_links("cases") == []
+    await world.crm.update("Cases", [{"id": record, "Status": "Escalated"}])
+    await engine.poll()
+    (link,) = await world.store.list_links("cases")
+    assert (await issue_fields(world, link.jira_issue_key))["status"]["name"] == "In Progress"
+
+
+async def test_unconvertible_value_is_reported_on_the_link(world: World) -> None:
+    config = sci(mappings=[{"jira": "customfield_10011", "zoho": "Subject",
+                            "type": "number"}])
+    engine = world.build(config)
+    await engine.start()
+    record = await new_case(world)
+    issue = await world.jira.create_issue({"project": {"key": "SUP"},
+                                           "issuetype": {"name": "Task"}, "summary": "x"})
+    link = await engine.link_manually(issue.key, record)
+    state = link_state.load(await world.store.get_synced_state(link.id))
+    assert any("is not a number" in p for p in state.problems)
+
+
+async def test_refused_write_becomes_a_dead_letter_and_parks_only_that_link(
+        world: World) -> None:
+    engine = world.build(sci(mappings=[{"jira": "summary", "zoho": "Subject"},
+                                       {"jira": "labels", "zoho": "No_Such_Field",
+                                        "type": "multiselect"}]))
+    await engine.start()
+    record = await new_case(world)
+    issue = await world.jira.create_issue({"project": {"key": "SUP"},
+                                           "issuetype": {"name": "Task"}, "summary": "x"})
+    link = await engine.link_manually(issue.key, record)
+    await world.jira.edit_issue(issue.key, fields={"labels": ["NotAStatus"]})
+    await engine.sync_link(link)
+    dead = await world.store.list_dead_letters("cases")
+    assert len(dead) == 1 and dead[0].item == keys.link_item(link.id)
+    assert keys.link_item(link.id) in await world.store.parked_items("cases")
