@@ -32,7 +32,7 @@ from bridge.store import InboxItem, Link, OutboxDraft, OutboxItem, Store, SyncEn
 from bridge.sync import intents as wire
 from bridge.sync import keys
 from bridge.sync.convert import Context, ConversionError, FieldKind
-from bridge.sync.decide import Catalog, decide, decide_create
+from bridge.sync.decide import FIELD_WRITES, Catalog, decide, decide_create, settle
 from bridge.sync.intents import (
     AddRemoteLink,
     Agree,
@@ -196,10 +196,14 @@ class SciEngine:
                 continue
             handled += 1
             link = await self._store.find_link(self.sci.id, zoho_record_id=record.id)
-            if link is not None:
-                await self.sync_link(link, zoho=record)
-            else:
-                await self._consider_create(record)
+            try:
+                if link is not None:
+                    await self.sync_link(link, zoho=record)
+                else:
+                    await self._consider_create(record)
+            except NotReady:
+                self._seen.pop(f"z:{record.id}", None)
+                return handled  # the cursor stays: the next poll comes back here
         if newest > cursor:
             await self._store.commit(UnitOfWork(sci_id=self.sci.id,
                                                 cursors={ZOHO_CURSOR: repr(newest)}))
@@ -220,9 +224,14 @@ class SciEngine:
             if self._already_seen(f"j:{issue.id}", issue.fields):
                 continue
             link = await self._store.find_link(self.sci.id, jira_issue_id=issue.id)
-            if link is not None:
-                handled += 1
+            if link is None:
+                continue
+            handled += 1
+            try:
                 await self.sync_link(link, jira=issue)
+            except NotReady:
+                self._seen.pop(f"j:{issue.id}", None)
+                return handled
         if newest > cursor:
             await self._store.commit(UnitOfWork(sci_id=self.sci.id,
                                                 cursors={JIRA_CURSOR: repr(newest)}))
@@ -250,6 +259,7 @@ class SciEngine:
     async def sync_link(self, link: Link, *, events: Sequence[int] = (),
                         jira: JiraSnapshot | None = None,
                         zoho: ZohoSnapshot | None = None) -> None:
+        """One pass for one link; raises ``NotReady`` when a side cannot be read."""
         item = keys.link_item(link.id)
         closing = [(e, "done", "synced") for e in events]
         if item in await self._store.parked_items(self.sci.id):
@@ -257,7 +267,7 @@ class SciEngine:
                 sci_id=self.sci.id,
                 events=[(e, "skipped", "parked behind a dead letter") for e in events]))
             return
-        if not await self._execute_item(item):  # earlier writes still waiting: they go first
+        if not await self._execute_item(item, field_writes=False):  # creates, notes first
             await self._store.commit(UnitOfWork(sci_id=self.sci.id, events=closing))
             return
         jira_side, zoho_side = self.sides
@@ -272,12 +282,18 @@ class SciEngine:
             await self._gone(link, closing, "Jira issue" if jira is None else "Zoho record")
             return
         current = link_state.load(await self._store.get_synced_state(link.id))
+        queued = [(entry, intent) for entry in await self._store.outbox_items(self.sci.id, item)
+                  for intent in [_decoded(entry)] if isinstance(intent, FIELD_WRITES)]
+        current.base = settle(current.base, [i for _, i in queued], self.policy, jira, zoho,
+                              self.ctx)
         decided = decide(self.policy, current.base, jira, zoho, self.ctx, self.catalog)
-        await self._commit_pass(link, current, decided, closing, started)
+        await self._commit_pass(link, current, decided, closing, started,
+                                superseded=[entry.id for entry, _ in queued])
         await self._execute_item(item)
 
     async def _commit_pass(self, link: Link, current: LinkState, decided: list[Intent],
-                           closing: list[tuple[int, str, str]], started: float) -> None:
+                           closing: list[tuple[int, str, str]], started: float,
+                           superseded: list[int]) -> None:
         base = _agree(current.base or Base(), decided)
         problems = [i.reason for i in decided if isinstance(i, Problem)]
         conflicts = [i for i in decided if isinstance(i, Conflict)]
@@ -298,7 +314,7 @@ class SciEngine:
                                        "zoho_to_jira", started, len(writes),
                                        len(problems), _summary(link, decided), link.id))
         await self._store.commit(UnitOfWork(
-            sci_id=self.sci.id, events=closing, outbox=drafts,
+            sci_id=self.sci.id, events=closing, outbox=drafts, superseded=superseded,
             states={link.id: link_state.dump(fresh)}, history=history))
 
     async def _gone(self, link: Link, closing: list[tuple[int, str, str]], what: str) -> None:
@@ -380,7 +396,8 @@ class SciEngine:
 
     # -- the outbox -------------------------------------------------------------------------
     async def retry_due(self) -> float | None:
-        """Run the writes whose retry time has come; the next due time, if any."""
+        """Run the writes whose retry time has come; the next due time, if any. A field
+        write is not replayed: its link gets a fresh pass, which settles it."""
         if not await self.start():
             return self._clock() + AUTH_RETRY
         due = await self._store.outbox_due(self.sci.id, self._clock(), limit=200)
@@ -388,25 +405,40 @@ class SciEngine:
         for entry in due:
             if entry.item in blocked:
                 continue
-            if not await self._run(entry):
+            if isinstance(_decoded(entry), FIELD_WRITES):
+                blocked.add(entry.item)
+                await self._resync(entry)
+            elif not await self._run(entry):
                 blocked.add(entry.item)
         await self._update_gauges()
         pending = await self._store.outbox_due(self.sci.id, float("inf"), limit=1)
         return pending[0].next_attempt_at if pending else None
 
-    async def _execute_item(self, item: str) -> bool:
+    async def _resync(self, entry: OutboxItem) -> None:
+        link = await self._store.get_link(entry.item.removeprefix("link:"))
+        if link is None:  # unlinked meanwhile: nothing left to write
+            await self._store.commit(UnitOfWork(sci_id=self.sci.id, superseded=[entry.id]))
+            return
+        try:
+            await self.sync_link(link)
+        except NotReady as exc:
+            await self._store.outbox_retry(entry.id, self._clock()
+                                           + RETRY.delay(entry.attempts), str(exc))
+
+    async def _execute_item(self, item: str, *, field_writes: bool = True) -> bool:
         """Run the item's queued writes in order; False when one must wait (retry/park)."""
         for entry in await self._store.outbox_items(self.sci.id, item):
+            if not field_writes and isinstance(_decoded(entry), FIELD_WRITES):
+                continue
             if entry.next_attempt_at > self._clock() or not await self._run(entry):
                 return False
         await self._update_gauges()
         return True
 
     async def _run(self, entry: OutboxItem) -> bool:
-        try:
-            intent = wire.decode(entry.payload)
-        except msgspec.DecodeError as exc:
-            await self._store.outbox_dead(entry.id, f"undecodable write: {exc}")
+        intent = _decoded(entry)
+        if intent is None:
+            await self._dead(entry, "undecodable write", "internal")
             return False
         started = self._clock()
         try:
@@ -560,6 +592,13 @@ class SciEngine:
 
 class NotReady(Exception):
     """A side could not be read; the events stay pending and the actor retries later."""
+
+
+def _decoded(entry: OutboxItem) -> Intent | None:
+    try:
+        return wire.decode(entry.payload)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 def _issue_of(payload: bytes) -> tuple[str, str]:

@@ -124,6 +124,7 @@ class UnitOfWork(Record):
     cursors: Mapping[str, str] = {}
     history: Sequence[SyncEntry] = ()
     done_outbox: int | None = None  # the outbox item this unit completes
+    superseded: Sequence[int] = ()  # outbox items replaced by this pass's decisions
 
 
 class Store(Protocol):

@@ -450,6 +450,8 @@ class SqliteStore:
                     (work.sci_id, name, value, now))
             for entry in work.history:
                 await _insert_history(db, entry)
+            for item_id in work.superseded:
+                await db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
             if work.done_outbox is not None:
                 await db.execute(
                     "INSERT OR IGNORE INTO done_keys SELECT idempotency_key, ? FROM outbox "

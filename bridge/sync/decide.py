@@ -126,6 +126,47 @@ def _summary_note(rule: FieldRule, value: Any, intents: list[Intent]) -> None:
             intents.append(Problem(field="summary", reason=problem))
 
 
+# -- writes queued by an earlier pass --------------------------------------------------------
+FIELD_WRITES = (UpdateJira, UpdateZoho, TransitionJira, SetZohoStatus)
+
+
+def settle(base: Base | None, queued: Sequence[Intent], policy: Policy, jira: JiraSnapshot,
+           zoho: ZohoSnapshot, ctx: Context) -> Base | None:
+    """The base after field writes an earlier pass queued but did not confirm (it failed,
+    or the process stopped before its bookkeeping). Such a write is never replayed: a newer
+    edit on its target would be overwritten. Each value that did land is agreed; the rest
+    are decided again from what both sides hold now."""
+    rules = {rule.jira: rule for rule in policy.fields}
+    for intent in queued:
+        match intent:
+            case UpdateJira(agreed=agreed) | UpdateZoho(agreed=agreed):
+                side: Side = "jira" if isinstance(intent, UpdateJira) else "zoho"
+                landed = {name: value for name, value in agreed.items()
+                          if name in rules and _holds(rules[name], side, value, jira, zoho,
+                                                      ctx)}
+                if landed:
+                    base = (base or Base()).with_fields(landed)
+            case TransitionJira(status=status, agreed_zoho_status=token) \
+                    if jira.status.name.casefold() == status.casefold():
+                base = msgspec.structs.replace(base or Base(), jira_status=jira.status.name,
+                                               zoho_status=token)
+            case SetZohoStatus(status=status, agreed_jira_status=jira_status) \
+                    if zoho.status == status:
+                base = msgspec.structs.replace(base or Base(), jira_status=jira_status,
+                                               zoho_status=status)
+    return base
+
+
+def _holds(rule: FieldRule, side: Side, value: Any, jira: JiraSnapshot, zoho: ZohoSnapshot,
+           ctx: Context) -> bool:
+    try:
+        if side == "jira":
+            return bool(convert.from_jira(rule.kind, jira.fields.get(rule.jira), ctx) == value)
+        return bool(convert.from_zoho(rule.kind, zoho.fields.get(rule.zoho), ctx) == value)
+    except ConversionError:
+        return False
+
+
 # -- status ---------------------------------------------------------------------------------
 def zoho_token(policy: Policy, zoho: ZohoSnapshot) -> str:
     """What the Zoho side says the status should be: the rule's status when a rule is set
