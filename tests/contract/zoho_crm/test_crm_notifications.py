@@ -128,3 +128,23 @@ async def test_channel_expiry_default_cap_and_lapse(crm: Crm, receiver) -> None:
     await crm.client.insert("Leads", [{"Last_Name": "Too late"}])
     await crm.sim.settled()
     assert seen == []  # the channel lapsed
+
+
+async def test_update_drop_and_unsubscribe_answers(crm: Crm, receiver) -> None:
+    url, _ = receiver
+    await _watch(crm, url, events=["Leads.all", "Deals.all"])
+    status, _, body = await raw_call(crm, "PATCH", "/crm/v8/actions/watch", json={"watch": [
+        {"channel_id": "1000000068001", "events": ["Deals.all"], "_delete_events": True}]})
+    assert status == 200
+    assert body["watch"][0]["message"] == "Successfully removed the subscribe details"
+    status, _, body = await raw_call(crm, "PATCH", "/crm/v8/actions/watch", json={"watch": [
+        {"channel_id": "1000000068001", "token": "new"}]})
+    assert body["watch"][0]["message"] == "Successfully updated the subscribe details"
+    (listed,) = await crm.client.watches()
+    assert (listed["events"], listed["token"], listed["notify_url"]) == (["Leads.all"], "new",
+                                                                         url)
+    status, _, body = await raw_call(crm, "DELETE", "/crm/v8/actions/watch",
+                                     params={"channel_ids": "1000000068001"})
+    (gone,) = body["watch"]
+    assert gone["message"] == "Successfully un-subscribed from actions-watch"
+    assert [e["resource_name"] for e in gone["details"]["events"]] == ["Leads"]

@@ -171,3 +171,11 @@ async def test_field_metadata_has_the_documented_keys(crm: Crm) -> None:
         set(stage["pick_list_values"][0])
     what = next(f for f in await crm.client.fields("Tasks") if f["api_name"] == "What_Id")
     assert what["lookup"]["module"]["api_name"]
+
+
+async def test_module_metadata_has_the_documented_keys(crm: Crm) -> None:
+    keys = {"api_name", "module_name", "id", "api_supported", "generated_type", "visible",
+            "visibility", "creatable", "editable", "deletable", "viewable", "profiles",
+            "sequence_number", "show_as_tab", "recycle_bin_on_delete", "parent_module"}
+    for module in await crm.client.modules():
+        assert keys <= set(module), module["api_name"]

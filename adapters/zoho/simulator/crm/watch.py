@@ -127,7 +127,7 @@ class WatchApi:
             self.channels[channel_id] = channel
         else:
             self.channels.pop(channel_id, None)
-        return success("Successfully subscribed for actions-watch of the given module",
+        return success(_MESSAGES[method if not item.get("_delete_events") else "DROP"],
                        {"events": channel.events_detail(item.get("events") or channel.events)})
 
     def _merged(self, channel_id: str, item: dict[str, Any], previous: Channel | None,
@@ -169,11 +169,12 @@ class WatchApi:
         ids = [i for i in request.query.get("channel_ids", "").split(",") if i]
         if not ids:
             raise missing_param("channel_ids")
-        for channel_id in ids:
-            self.channels.pop(channel_id, None)
-        return web.json_response({"watch": [success("Successfully un-subscribed from "
-                                                    "actions-watch", {"channel_id": c})
-                                            for c in ids]})
+        dropped = [self.channels.pop(channel_id, None) for channel_id in ids]
+        return web.json_response({"watch": [
+            success("Successfully un-subscribed from actions-watch",
+                    {"events": channel.events_detail(channel.events) if channel else [],
+                     "channel_id": channel_id})
+            for channel_id, channel in zip(ids, dropped, strict=True)]})
 
     # -- callbacks ----------------------------------------------------------------------------
     def record_changed(self, change: Change) -> None:
@@ -214,6 +215,10 @@ class WatchApi:
         self.notifier.send(channel.notify_url, body)
 
 
+_MESSAGES = {"POST": "Successfully subscribed for actions-watch of the given module",
+             "PUT": "Successfully updated the subscribe details",
+             "PATCH": "Successfully updated the subscribe details",
+             "DROP": "Successfully removed the subscribe details"}
 _ATTRS = {"notify_url": "notify_url", "token": "token",
           "return_affected_field_values": "return_values",
           "notify_on_related_action": "related", "notification_condition": "conditions"}
