@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio
 import pytest
@@ -43,7 +44,7 @@ async def test_modified_since_and_empty_modules(crm: Crm) -> None:
 
 
 async def test_batch_writes_report_per_record_results_in_order(crm: Crm) -> None:
-    rows = [{"Subject": f"case {n}", "Status": "New"} for n in range(150)]
+    rows: list[dict[str, Any]] = [{"Subject": f"case {n}", "Status": "New"} for n in range(150)]
     rows[10] = {"Status": "New"}  # no Subject
     rows[120] = {"Subject": "x", "Bogus_Field": 1}
     results = await crm.client.insert("Cases", rows)

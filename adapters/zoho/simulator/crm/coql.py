@@ -243,8 +243,7 @@ def run(query: Query, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any
     found = [r for r in records if query.where(r)]
     found.sort(key=lambda r: r["id"])  # Zoho's default order: by id, ascending
     for name, descending in reversed(query.order):
-        convert = converter(query.types.get(name.split(".")[0], "text"))
-        found.sort(key=lambda r, n=name, c=convert: _sort_key(_value(r, n), c),
+        found.sort(key=_order_key(name, converter(query.types.get(name.split(".")[0], "text"))),
                    reverse=descending)
     page = found[query.offset:query.offset + query.limit]
     rows = [{**{n: _value(r, n) for n in query.fields}, "id": r["id"]} for r in page]
@@ -268,11 +267,16 @@ def _holds(record: dict[str, Any], name: str, convert: Callable[[Any], Any],
     return test(convert(value))
 
 
-def _sort_key(value: Any, convert: Callable[[Any], Any]) -> tuple[bool, Any]:
+def _order_key(name: str, convert: Callable[[Any], Any]
+               ) -> Callable[[dict[str, Any]], tuple[bool, Any]]:
     """Nulls first, then by the field's own order (instants for datetimes)."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    return (False, 0) if value in (None, "") else (True, convert(value))
+    def key(record: dict[str, Any]) -> tuple[bool, Any]:
+        value = _value(record, name)
+        if isinstance(value, dict):
+            value = value.get("id")
+        return (False, 0) if value in (None, "") else (True, convert(value))
+
+    return key
 
 
 def _like(pattern: str) -> re.Pattern[str]:
