@@ -148,3 +148,18 @@ async def test_update_drop_and_unsubscribe_answers(crm: Crm, receiver) -> None:
     (gone,) = body["watch"]
     assert gone["message"] == "Successfully un-subscribed from actions-watch"
     assert [e["resource_name"] for e in gone["details"]["events"]] == ["Leads"]
+
+
+async def test_patch_renews_or_keeps_the_expiry(crm: Crm, receiver) -> None:
+    url, _ = receiver
+    now = datetime.fromtimestamp(crm.clock.now, UTC)
+    await crm.client.watch("9", ["Leads.all"], url, "t", now + timedelta(days=3))
+    await crm.client.renew_watch("9", now + timedelta(days=6))
+    (listed,) = await crm.client.watches()
+    renewed = datetime.fromisoformat(listed["channel_expiry"])
+    assert timedelta(days=5) < renewed - now <= timedelta(days=6)
+    status, _, _ = await raw_call(crm, "PATCH", "/crm/v8/actions/watch", json={"watch": [
+        {"channel_id": "9", "token": "rotated"}]})
+    (listed,) = await crm.client.watches()
+    assert status == 200 and listed["token"] == "rotated"
+    assert datetime.fromisoformat(listed["channel_expiry"]) == renewed

@@ -132,18 +132,22 @@ class WatchApi:
 
     def _merged(self, channel_id: str, item: dict[str, Any], previous: Channel | None,
                 base: str) -> Channel:
+        """The channel an item describes; a PATCH keeps what the item leaves out."""
         def kept(key: str, default: Any) -> Any:
-            return item[key] if key in item else getattr(previous, _ATTRS[key], default) \
-                if previous else default
+            if key in item:
+                return item[key]
+            return getattr(previous, _ATTRS[key]) if previous else default
 
         events = list(item.get("events") or (previous.events if previous else []))
         if item.get("_delete_events"):
             dropped = set(item.get("events") or events)
             events = [e for e in (previous.events if previous else []) if e not in dropped]
+        token = kept("token", None)
+        expiry = previous.expiry if previous and not item.get("channel_expiry") \
+            else self._expiry(item.get("channel_expiry"))
         conditions = kept("notification_condition", [])
         return Channel(channel_id, events, kept("notify_url", ""),
-                       None if kept("token", None) is None else str(kept("token", None)),
-                       self._expiry(item.get("channel_expiry")), base,
+                       None if token is None else str(token), expiry, base,
                        bool(kept("return_affected_field_values", False)),
                        bool(kept("notify_on_related_action", True)),
                        _watched_fields(conditions), conditions)
