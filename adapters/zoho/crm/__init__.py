@@ -2,10 +2,14 @@
 
 from adapters.zoho.crm.client import (
     CrmAttachment,
+    DeletedRecord,
     RecordResult,
     ZohoCrmClient,
+    ZohoCrmConflict,
     ZohoCrmError,
     crm_classifier,
+    parse_zoho_time,
 )
 
-__all__ = ["CrmAttachment", "RecordResult", "ZohoCrmClient", "ZohoCrmError", "crm_classifier"]
+__all__ = ["CrmAttachment", "DeletedRecord", "RecordResult", "ZohoCrmClient",
+           "ZohoCrmConflict", "ZohoCrmError", "crm_classifier", "parse_zoho_time"]

@@ -1,8 +1,10 @@
-"""Typed async client for Zoho CRM v8: metadata, records, search, notes, attachments,
-related lists and notification channels."""
+"""Typed async client for Zoho CRM v8: metadata, records (with conflict-safe updates),
+search, COQL, counts, deleted records, notes, attachments, related lists and notification
+channels. Zoho timestamps carry the org's offset: read them with ``parse_zoho_time``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -23,7 +25,14 @@ from adapters.http import (
 
 BATCH_LIMIT = 100
 PAGE_LIMIT = 200
+COQL_PAGE = 2000  # rows per COQL call (LIMIT's maximum)
+COQL_REACH = 100_000  # LIMIT + OFFSET may reach this far, no further
 DEFAULT_ATTACHMENT_CAP = 10 * 1024 * 1024
+NOTE_FIELDS = ("Note_Title", "Note_Content", "Parent_Id", "Owner", "Created_Time",
+               "Modified_Time", "Created_By", "Modified_By")
+ATTACHMENT_FIELDS = ("File_Name", "Size", "Parent_Id", "Owner", "Created_Time",
+                     "Modified_Time")
+_LIMIT_CLAUSE = re.compile(r"\b(limit|offset)\b\s+\d", re.IGNORECASE)
 
 
 class ZohoCrmError(RemoteError):
@@ -32,6 +41,27 @@ class ZohoCrmError(RemoteError):
         super().__init__("zoho_crm", message, status=status, outcome=outcome)
         self.code = code
         self.details = details
+
+
+class ZohoCrmConflict(ZohoCrmError):
+    """An ``If-Unmodified-Since`` update refused: the record changed after that instant."""
+
+
+def parse_zoho_time(text: str) -> datetime:
+    """A Zoho timestamp (``2026-01-05T03:00:00-07:00``, the org's offset) → an aware
+    datetime. ValueError for text without an offset: Zoho never sends one, and guessing
+    the zone would shift the instant."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"Zoho timestamp without an offset: {text!r}")
+    return moment
+
+
+def zoho_instant(moment: datetime) -> str:
+    """An aware datetime as Zoho reads it in headers and queries (seconds, offset)."""
+    if moment.tzinfo is None:
+        raise ValueError("give an aware datetime: Zoho compares instants")
+    return moment.replace(microsecond=0).isoformat()
 
 
 class _Error(msgspec.Struct):
@@ -48,8 +78,9 @@ def crm_error(answer: Answer, outcome: Outcome) -> ZohoCrmError:
     text = f"{body.code}: {body.message}" if body.code else body.message
     if outcome is Outcome.AUTH:
         text = f"connection needs attention ({text})"
-    return ZohoCrmError(text or f"HTTP {answer.status}", status=answer.status, outcome=outcome,
-                        code=body.code, details=body.details)
+    kind = ZohoCrmConflict if answer.status == 412 else ZohoCrmError
+    return kind(text or f"HTTP {answer.status}", status=answer.status, outcome=outcome,
+                code=body.code, details=body.details)
 
 
 def crm_classifier(status: int, headers: Mapping[str, str], body: bytes) -> Verdict:
@@ -85,6 +116,22 @@ class CrmAttachment(msgspec.Struct, frozen=True):
     @property
     def size(self) -> int:
         return int(self.Size or 0)
+
+
+class DeletedRecord(msgspec.Struct, frozen=True):
+    """An entry of ``/{module}/deleted``: ``type`` is ``recycle`` or ``permanent``."""
+
+    id: str
+    deleted_time: datetime
+    type: str = "recycle"
+    display_name: str | None = None
+    deleted_by: dict[str, Any] | None = None
+    created_by: dict[str, Any] | None = None
+
+
+class _Deleted(msgspec.Struct):
+    data: list[DeletedRecord] = []
+    info: dict[str, Any] = {}
 
 
 class _Page(msgspec.Struct):
@@ -135,7 +182,7 @@ class ZohoCrmClient:
                       ) -> AsyncIterator[dict[str, Any]]:
         """Every record (optionally only those modified since a moment), following
         ``page`` and then ``page_token`` past the 2000-record discrete-paging limit."""
-        headers = {"If-Modified-Since": modified_since.isoformat()} if modified_since else {}
+        headers = {"If-Modified-Since": zoho_instant(modified_since)} if modified_since else {}
         params = {"fields": ",".join(fields), "per_page": str(min(per_page, PAGE_LIMIT)),
                   "sort_by": sort_by, "sort_order": sort_order}
         page, token = 1, None
@@ -156,6 +203,59 @@ class ZohoCrmClient:
     async def record(self, module: str, record_id: str) -> dict[str, Any] | None:
         answer = await self._call("GET", f"/{module}/{record_id}", expect=(204,))
         return None if answer.status == 204 else answer.json()["data"][0]
+
+    async def update_one(self, module: str, record_id: str, fields: dict[str, Any], *,
+                         unmodified_since: datetime | None = None) -> RecordResult:
+        """Update one record; with ``unmodified_since`` Zoho refuses (``ZohoCrmConflict``)
+        when the record changed after that instant, and nothing is written."""
+        headers = {"If-Unmodified-Since": zoho_instant(unmodified_since)} \
+            if unmodified_since else None
+        answer = await self._call("PUT", f"/{module}/{record_id}", headers=headers,
+                                  body={"data": [fields], "trigger": []}, expect=(207, 400))
+        (result,) = _results(answer)
+        return result
+
+    async def count(self, module: str) -> int:
+        return int((await self._call("GET", f"/{module}/actions/count")).json()["count"])
+
+    async def deleted(self, module: str, *, since: datetime | None = None,
+                      kind: str = "all") -> list[DeletedRecord]:
+        """Deleted records (``kind``: all, recycle or permanent), every page, newest first;
+        with ``since`` only those deleted after that instant."""
+        headers = {"If-Modified-Since": zoho_instant(since)} if since else None
+        found: list[DeletedRecord] = []
+        page = 1
+        while True:
+            answer = await self._call("GET", f"/{module}/deleted", headers=headers,
+                                      params={"type": kind, "page": str(page),
+                                              "per_page": str(PAGE_LIMIT)},
+                                      expect=(204, 304))
+            if answer.status in (204, 304):
+                return found
+            body = msgspec.json.decode(answer.body, type=_Deleted)
+            found.extend(body.data)
+            if not body.info.get("more_records"):
+                return found
+            page += 1
+
+    async def coql(self, query: str) -> list[dict[str, Any]]:
+        """Every row of a COQL ``select … from … where …`` (without LIMIT/OFFSET: the
+        client pages with them, up to Zoho's reach of 100,000 rows)."""
+        if _LIMIT_CLAUSE.search(query):
+            raise ValueError("leave LIMIT/OFFSET out of the query: coql() pages by itself")
+        rows: list[dict[str, Any]] = []
+        for offset in range(0, COQL_REACH, COQL_PAGE):
+            answer = await self._call("POST", "/coql", safe=True, expect=(204,), body={
+                "select_query": f"{query.strip()} limit {offset}, {COQL_PAGE}"})
+            if answer.status == 204:
+                return rows
+            body = msgspec.json.decode(answer.body, type=_Page)
+            rows.extend(body.data)
+            if not body.info.get("more_records"):
+                return rows
+        raise ZohoCrmError(f"COQL reaches at most {COQL_REACH} rows; narrow the where clause",
+                           status=None, outcome=Outcome.PERMANENT, code="LIMIT_EXCEEDED",
+                           details={"limit": COQL_REACH})
 
     async def insert(self, module: str, rows: Sequence[dict[str, Any]]) -> list[RecordResult]:
         return await self._batched("POST", f"/{module}", rows, {"trigger": []})
@@ -211,9 +311,15 @@ class ZohoCrmClient:
             page += 1
 
     # -- notes ------------------------------------------------------------------------------
-    async def notes(self, module: str, record_id: str) -> list[dict[str, Any]]:
-        answer = await self._call("GET", f"/{module}/{record_id}/Notes", expect=(204,))
+    async def notes(self, module: str, record_id: str,
+                    fields: Sequence[str] = NOTE_FIELDS) -> list[dict[str, Any]]:
+        answer = await self._call("GET", f"/{module}/{record_id}/Notes", expect=(204,),
+                                  params={"fields": ",".join(fields)})
         return [] if answer.status == 204 else answer.json()["data"]
+
+    async def note(self, note_id: str) -> dict[str, Any] | None:
+        answer = await self._call("GET", f"/Notes/{note_id}", expect=(204,))
+        return None if answer.status == 204 else answer.json()["data"][0]
 
     async def add_note(self, module: str, record_id: str, content: str,
                        title: str = "") -> str:
@@ -232,7 +338,8 @@ class ZohoCrmClient:
 
     # -- attachments ------------------------------------------------------------------------
     async def attachments(self, module: str, record_id: str) -> list[CrmAttachment]:
-        answer = await self._call("GET", f"/{module}/{record_id}/Attachments", expect=(204,))
+        answer = await self._call("GET", f"/{module}/{record_id}/Attachments", expect=(204,),
+                                  params={"fields": ",".join(ATTACHMENT_FIELDS)})
         if answer.status == 204:
             return []
         return msgspec.convert(answer.json()["data"], list[CrmAttachment])
@@ -282,13 +389,13 @@ class ZohoCrmClient:
                                 "notify_url": notify_url, "token": token,
                                 "return_affected_field_values": True}
         if expiry:
-            item["channel_expiry"] = expiry.isoformat()
+            item["channel_expiry"] = zoho_instant(expiry)
         return (await self._call("POST", "/actions/watch", body={"watch": [item]},
                                  safe=True)).json()["watch"][0]
 
     async def renew_watch(self, channel_id: str, expiry: datetime) -> None:
         await self._call("PATCH", "/actions/watch", safe=True, body={"watch": [
-            {"channel_id": channel_id, "channel_expiry": expiry.isoformat()}]})
+            {"channel_id": channel_id, "channel_expiry": zoho_instant(expiry)}]})
 
     async def unwatch(self, channel_ids: Sequence[str]) -> None:
         await self._call("DELETE", "/actions/watch",

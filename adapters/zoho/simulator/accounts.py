@@ -3,6 +3,9 @@
 Behaves like accounts.zoho.*: parameters in the query string or form body; errors such as
 ``{"error": "invalid_code"}`` answered with HTTP 200; grant codes single-use and
 short-lived; at most ``refresh_limit`` access tokens per refresh token per 10 minutes.
+Token caps as Zoho documents them: at most ``access_token_cap`` (30) live access tokens
+per refresh token and ``refresh_token_cap`` (20) refresh tokens per user; the next one
+issued deletes the oldest, which from then on answers as an invalid token.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ DEFAULT_SCOPES = ("ZohoCRM.modules.ALL", "ZohoCRM.settings.ALL", "ZohoCRM.org.RE
                   "ZohoProjects.portals.READ", "ZohoProjects.projects.READ",
                   "ZohoProjects.tasks.ALL", "ZohoProjects.bugs.ALL", "WorkDrive.files.ALL",
                   "AaaServer.profile.Read")
+DEFAULT_USER = "admin@example.com"
 THROTTLED = {"error_description": "You have made too many requests continuously. Please try "
              "again after some time.", "error": "Access Denied", "status": "failure"}
 
@@ -43,7 +47,9 @@ class _Grant:
 class _Refresh:
     client_id: str
     scopes: tuple[str, ...]
-    issued: list[float] = field(default_factory=list)
+    user: str = DEFAULT_USER
+    issued: list[float] = field(default_factory=list)  # refresh grants in the last 10 min
+    access: list[str] = field(default_factory=list)  # its access tokens, oldest first
 
 
 class ZohoAccountsSimulator:
@@ -53,6 +59,7 @@ class ZohoAccountsSimulator:
                  client_secret: str = "sim-zoho-client-secret",
                  scopes: Iterable[str] = DEFAULT_SCOPES, api_domain: str = "",
                  token_ttl: int = 3600, grant_ttl: float = 180.0, refresh_limit: int = 10,
+                 access_token_cap: int = 30, refresh_token_cap: int = 20,
                  clock: Callable[[], float] = time.time) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -61,6 +68,8 @@ class ZohoAccountsSimulator:
         self.token_ttl = token_ttl
         self.grant_ttl = grant_ttl
         self.refresh_limit = refresh_limit
+        self.access_token_cap = access_token_cap
+        self.refresh_token_cap = refresh_token_cap
         self._clock = clock
         self._counter = itertools.count(1)
         self._grants: dict[str, _Grant] = {}
@@ -90,15 +99,28 @@ class ZohoAccountsSimulator:
         return code
 
     def issue_refresh_token(self, scopes: Iterable[str] | None = None,
-                            client_id: str | None = None) -> str:
+                            client_id: str | None = None, user: str = DEFAULT_USER) -> str:
+        """A refresh token for ``user``; past the cap the user's oldest one is deleted."""
         client = client_id or self.client_id
+        owned = [t for t, r in self._refresh.items() if r.user == user]
+        for oldest in owned[:max(0, len(owned) - self.refresh_token_cap + 1)]:
+            self.revoke(oldest)
         token = self._token()
-        self._refresh[token] = _Refresh(client, tuple(scopes or self.clients[client].scopes))
+        self._refresh[token] = _Refresh(client, tuple(scopes or self.clients[client].scopes),
+                                        user)
         return token
 
     def issue_access_token(self, refresh_token: str) -> str:
+        """A fresh access token; past the cap the refresh token's oldest live one is
+        deleted."""
+        entry = self._refresh[refresh_token]
+        now = self._clock()
+        entry.access = [t for t in entry.access if self._access.get(t, ("", 0.0))[1] > now]
+        while len(entry.access) >= self.access_token_cap:
+            self._access.pop(entry.access.pop(0), None)
         token = self._token()
-        self._access[token] = (refresh_token, self._clock() + self.token_ttl)
+        self._access[token] = (refresh_token, now + self.token_ttl)
+        entry.access.append(token)
         return token
 
     def is_valid_access_token(self, token: str) -> bool:

@@ -4,7 +4,8 @@
   simulator, including scope prefixes (``ZohoCRM.``, ``ZohoProjects.``).
 * ``read_json``: request bodies parsed whatever the Content-Type (the official SDKs send none).
 * ``IdSequence``: deterministic 19-digit string ids, as Zoho hands out.
-* ``zoho_time``: Zoho's ISO-8601 timestamps with an offset and no fraction.
+* ``zoho_time``: Zoho's ISO-8601 timestamps in the org's offset, no fraction;
+  ``parse_offset`` reads a configured offset such as ``-07:00``.
 * ``RequestLimits``: API credits and in-flight concurrency answered with 429 + Retry-After,
   adjustable at run time with ``POST /_sim/limits``.
 * ``Notifier``: POSTs change events to registered URLs from a background task that the
@@ -18,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import aiohttp
@@ -40,8 +42,10 @@ from adapters.zoho.simulator.accounts import ZohoAccountsSimulator
 __all__ = [
     "CONTROL_PREFIX", "Faults", "Handler", "IdSequence", "Notifier", "RequestLimits",
     "access_token", "add_fault_routes", "add_limit_routes", "auth_failure",
-    "faults_middleware", "read_json", "zoho_time",
+    "faults_middleware", "parse_offset", "read_json", "zoho_time",
 ]
+
+_OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
 
 
 def access_token(request: web.Request) -> str:
@@ -84,10 +88,22 @@ class IdSequence:
         return f"{self._prefix}{next(self._counter):0{19 - len(self._prefix)}d}"
 
 
-def zoho_time(moment: float | None = None) -> str:
-    """E.g. ``2026-01-05T10:00:00+00:00``."""
+def zoho_time(moment: float | None = None, zone: tzinfo = UTC) -> str:
+    """E.g. ``2026-01-05T03:00:00-07:00``: seconds, in the org's offset."""
     stamp = time.time() if moment is None else moment
-    return datetime.fromtimestamp(stamp, UTC).replace(microsecond=0).isoformat()
+    return datetime.fromtimestamp(stamp, zone).replace(microsecond=0).isoformat()
+
+
+def parse_offset(text: str) -> timezone:
+    """``-07:00`` / ``+05:30`` / ``Z`` → a fixed offset; ValueError otherwise."""
+    if text in ("Z", "UTC", "+00:00"):
+        return UTC
+    match = _OFFSET.fullmatch(text)
+    if match is None:
+        raise ValueError(f"time zone must look like -07:00, not {text!r}")
+    sign, hours, minutes = match.groups()
+    delta = timedelta(hours=int(hours), minutes=int(minutes))
+    return timezone(-delta if sign == "-" else delta)
 
 
 @dataclass

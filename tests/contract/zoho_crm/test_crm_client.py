@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio
 import pytest
@@ -43,7 +44,7 @@ async def test_modified_since_and_empty_modules(crm: Crm) -> None:
 
 
 async def test_batch_writes_report_per_record_results_in_order(crm: Crm) -> None:
-    rows = [{"Subject": f"case {n}", "Status": "New"} for n in range(150)]
+    rows: list[dict[str, Any]] = [{"Subject": f"case {n}", "Status": "New"} for n in range(150)]
     rows[10] = {"Status": "New"}  # no Subject
     rows[120] = {"Subject": "x", "Bogus_Field": 1}
     results = await crm.client.insert("Cases", rows)
@@ -163,3 +164,14 @@ async def test_invalid_module_is_a_clear_error(crm: Crm) -> None:
     with pytest.raises(ZohoCrmError) as info:
         _ = [r async for r in crm.client.records("Nope", ["Name"])]
     assert info.value.code == "INVALID_MODULE" and info.value.status == 400
+
+
+async def test_evicted_access_token_is_replaced_by_one_refresh(crm: Crm) -> None:
+    await crm.client.org()
+    stored = await crm.oauth.stored()
+    assert stored is not None
+    for _ in range(crm.accounts.access_token_cap):  # Zoho deletes our (oldest) token
+        crm.accounts.issue_access_token(stored.refresh_token)
+    hits = crm.accounts.refresh_hits
+    assert (await crm.client.org())["company_name"]
+    assert crm.accounts.refresh_hits == hits + 1

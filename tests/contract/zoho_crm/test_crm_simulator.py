@@ -2,7 +2,6 @@
 other client meet), plus our client's reaction to throttling, faults and lost access."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import anyio
 import pytest
@@ -15,21 +14,8 @@ from adapters.zoho.simulator.accounts import ZohoAccountsSimulator
 from adapters.zoho.simulator.crm import ZohoCrmSimulator
 
 from .conftest import Crm
-
-
-def _headers(crm: Crm, scopes: list[str] | None = None) -> dict[str, str]:
-    refresh = crm.accounts.issue_refresh_token(scopes)
-    return {"Authorization": f"Zoho-oauthtoken {crm.accounts.issue_access_token(refresh)}"}
-
-
-async def _call(crm: Crm, method: str, path: str, *, headers: dict[str, str] | None = None,
-                **kwargs: Any) -> tuple[int, dict[str, str], Any]:
-    async with crm.session.request(method, f"{crm.url}{path}",
-                                   headers=_headers(crm) if headers is None else headers,
-                                   **kwargs) as response:
-        body = await response.read()
-        return response.status, dict(response.headers), (await response.json()
-                                                          if body else None)
+from .conftest import raw_call as _call
+from .conftest import raw_headers as _headers
 
 
 async def test_list_requires_fields_and_caps_pages(crm: Crm) -> None:

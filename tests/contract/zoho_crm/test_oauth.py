@@ -109,6 +109,43 @@ async def test_rejected_token_triggers_exactly_one_refresh(accounts: Accounts) -
     assert accounts.sim.is_valid_access_token((await oauth.headers())["Authorization"].split()[1])
 
 
+def test_access_tokens_per_refresh_token_are_capped() -> None:
+    sim = ZohoAccountsSimulator()
+    refresh = sim.issue_refresh_token()
+    tokens = [sim.issue_access_token(refresh) for _ in range(31)]  # Zoho keeps 30
+    assert not sim.is_valid_access_token(tokens[0])
+    assert all(sim.is_valid_access_token(t) for t in tokens[1:])
+    sim.access_token_cap = 2
+    newest = sim.issue_access_token(refresh)
+    assert [sim.is_valid_access_token(t) for t in (*tokens[-2:], newest)] == [
+        False, True, True]
+
+
+def test_refresh_tokens_per_user_are_capped() -> None:
+    sim = ZohoAccountsSimulator()
+    mine = [sim.issue_refresh_token(user="ann@example.com") for _ in range(21)]  # Zoho: 20
+    other = sim.issue_refresh_token(user="bob@example.com")
+    with pytest.raises(KeyError):
+        sim.issue_access_token(mine[0])  # the oldest was deleted
+    assert sim.is_valid_access_token(sim.issue_access_token(mine[1]))
+    assert sim.is_valid_access_token(sim.issue_access_token(other))
+
+
+async def test_client_survives_eviction_by_refreshing_once(accounts: Accounts) -> None:
+    oauth = accounts.oauth()
+    refresh = accounts.sim.issue_refresh_token()
+    await oauth.use_refresh_token(refresh)
+    ours = await oauth.headers()
+    for _ in range(accounts.sim.access_token_cap):  # another client of the same token
+        accounts.sim.issue_access_token(refresh)
+    assert not accounts.sim.is_valid_access_token(ours["Authorization"].split()[1])
+    hits = accounts.sim.refresh_hits
+    assert await oauth.refresh_after_rejection(ours)
+    fresh = await oauth.headers()
+    assert accounts.sim.is_valid_access_token(fresh["Authorization"].split()[1])
+    assert accounts.sim.refresh_hits == hits + 1
+
+
 async def test_refresh_throttle_is_not_mistaken_for_revocation(accounts: Accounts) -> None:
     accounts.sim.refresh_limit = 1
     oauth = accounts.oauth()

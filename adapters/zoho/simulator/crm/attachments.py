@@ -1,4 +1,5 @@
-"""``/{module}/{id}/Attachments``: list (with ``Size``), multipart upload, download, delete."""
+"""``/{module}/{id}/Attachments``: list (``fields`` required in v8; with ``Size``),
+multipart upload, download, delete; changes are ``Attachments`` events naming the parent."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from adapters.zoho.simulator.common import zoho_time
-from adapters.zoho.simulator.crm.records import API, record_in_path
+from adapters.zoho.simulator.crm.records import (
+    API,
+    AUDIT,
+    record_in_path,
+    required_fields,
+    selected,
+)
 from adapters.zoho.simulator.crm.replies import (
     CrmError,
     invalid_id,
@@ -15,7 +21,7 @@ from adapters.zoho.simulator.crm.replies import (
     results,
     success,
 )
-from adapters.zoho.simulator.crm.store import OWNER, CrmStore
+from adapters.zoho.simulator.crm.store import OWNER, USER, CrmStore
 
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -33,12 +39,12 @@ class AttachmentsApi:
 
     async def list_attachments(self, request: web.Request) -> web.Response:
         _, parent = record_in_path(self.store, request)
-        return listing([{k: v for k, v in a.items() if k != "content"}
-                        for a in self.store.attachments.values()
+        wanted = required_fields(request) - {"content"}
+        return listing([selected(a, wanted) for a in self.store.attachments.values()
                         if a["Parent_Id"]["id"] == parent["id"]])
 
     async def upload(self, request: web.Request) -> web.Response:
-        _, parent = record_in_path(self.store, request)
+        module, parent = record_in_path(self.store, request)
         part = await (await request.multipart()).next()
         if not isinstance(part, BodyPartReader) or part.name != "file":
             raise CrmError(400, "MANDATORY_NOT_FOUND", "file is missing", {"api_name": "file"})
@@ -46,14 +52,18 @@ class AttachmentsApi:
         if len(content) > MAX_UPLOAD:
             raise CrmError(400, "FILE_SIZE_MORE_THAN_ALLOWED_SIZE",
                            "file size exceeds the allowed limit", {"limit": MAX_UPLOAD})
-        attachment_id, stamp = self.store.ids.next(), zoho_time()
-        self.store.attachments[attachment_id] = {
+        attachment_id, stamp = self.store.ids.next(), self.store.stamp()
+        attachment = self.store.attachments[attachment_id] = {
             "id": attachment_id, "File_Name": part.filename or "file",
             "Size": str(len(content)), "Created_Time": stamp, "Modified_Time": stamp,
-            "Owner": OWNER, "$file_id": attachment_id, "$type": "Attachment",
-            "Parent_Id": {"id": parent["id"]}, "content": content}
+            "Owner": OWNER, "Created_By": USER, "Modified_By": USER,
+            "$file_id": attachment_id, "$type": "Attachment", "$se_module": module,
+            "Parent_Id": {"id": parent["id"], "module": {"api_name": module}},
+            "content": content}
+        self.store.child_changed("Attachments", "insert", attachment_id,
+                                 (module, parent["id"]))
         return results([success("attachment uploaded successfully",
-                                {"id": attachment_id, "Created_Time": stamp})])
+                                {k: attachment[k] for k in AUDIT})])
 
     def _attachment(self, request: web.Request) -> dict[str, Any]:
         _, parent = record_in_path(self.store, request)
@@ -72,4 +82,6 @@ class AttachmentsApi:
     async def delete(self, request: web.Request) -> web.Response:
         attachment = self._attachment(request)
         del self.store.attachments[attachment["id"]]
+        self.store.child_changed("Attachments", "delete", attachment["id"],
+                                 (attachment["$se_module"], attachment["Parent_Id"]["id"]))
         return results([success("record deleted", {"id": attachment["id"]})])

@@ -82,23 +82,72 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
 }
 
 
+SYSTEM_FIELDS = {"id": "bigint", "Created_Time": "datetime", "Modified_Time": "datetime",
+                 "Created_By": "ownerlookup", "Modified_By": "ownerlookup",
+                 "Owner": "ownerlookup"}
+# modules whose changes notify, beside the record modules: child records of a parent
+CHILD_MODULES = ("Notes", "Attachments")
+
+
+def module_id(module: str) -> str:
+    names = [*MODULES, *CHILD_MODULES]
+    return f"5551700000000{names.index(module):06d}"
+
+
+def field_types(module: str) -> dict[str, str] | None:
+    """Every queryable field's data type (system fields included); None: no such module."""
+    if module not in MODULES:
+        return None
+    return {**SYSTEM_FIELDS, **dict(MODULES[module][1])}
+
+
 def picklist(module: str, api_name: str) -> list[str]:
     return PICKLISTS.get(f"{module}.{api_name}") or PICKLISTS.get(api_name, [])
 
 
 def field_metadata(module: str) -> list[dict[str, Any]]:
+    """``settings/fields`` entries with the keys the v8 OpenAPI marks required and the live
+    service fills (``lookup``/``pick_list_values`` empty where they do not apply)."""
     _, fields, _ = MODULES[module]
     base = f"5551{list(MODULES).index(module):04d}"
-    out = []
-    for index, (api_name, data_type) in enumerate(fields):
-        entry: dict[str, Any] = {
-            "api_name": api_name, "field_label": api_name.replace("_", " "),
-            "data_type": data_type, "json_type": JSON_TYPES[data_type],
-            "id": f"{base}00000{index:06d}", "system_mandatory": index == 0,
-            "read_only": False, "length": 255}
-        if data_type == "picklist":
-            entry["pick_list_values"] = [{"display_value": v, "actual_value": v,
-                                          "id": f"{base}1{index:04d}{n:06d}"}
-                                         for n, v in enumerate(picklist(module, api_name))]
-        out.append(entry)
-    return out
+    return [_field_entry(module, base, index, api_name, data_type)
+            for index, (api_name, data_type) in enumerate(fields)]
+
+
+def _field_entry(module: str, base: str, index: int, api_name: str,
+                 data_type: str) -> dict[str, Any]:
+    label = api_name.replace("_", " ")
+    entry: dict[str, Any] = {
+        "api_name": api_name, "field_label": label, "display_label": label,
+        "data_type": data_type, "json_type": JSON_TYPES[data_type],
+        "id": f"{base}00000{index:06d}", "system_mandatory": index == 0,
+        "read_only": False, "field_read_only": False, "custom_field": False,
+        "visible": True, "searchable": True, "sortable": True, "filterable": True,
+        "mass_update": True, "virtual_field": False, "length": 255, "decimal_place": None,
+        "associated_module": None, "created_source": "default",
+        "ui_type": _UI_TYPES.get(data_type, 1), "display_type": -1,
+        "operation_type": {"web_update": True, "api_create": True, "web_create": True,
+                           "api_update": True},
+        "view_type": {"view": True, "edit": True, "quick_create": index == 0,
+                      "create": True},
+        "lookup": {}, "pick_list_values": [], "multiselectlookup": {}, "auto_number": {},
+        "currency": {}, "formula": {}, "crypt": None, "tooltip": None, "unique": {},
+        "history_tracking": None, "external": None, "webhook": True,
+        "enable_colour_code": False, "quick_sequence_number": index + 1,
+        "sequence_number": index + 1, "profiles": [
+            {"permission_type": "read_write", "name": "Administrator",
+             "id": "5551600000000000001"}]}
+    if data_type == "picklist":
+        entry["pick_list_values"] = [
+            {"display_value": v, "actual_value": v, "reference_value": v,
+             "sequence_number": n + 1, "type": "used", "colour_code": None,
+             "id": f"{base}1{index:04d}{n:06d}"}
+            for n, v in enumerate(picklist(module, api_name))]
+    if data_type == "lookup":
+        entry["lookup"] = {"module": {"api_name": "Deals", "id": module_id("Deals")},
+                           "display_label": label, "api_name": api_name, "id": None}
+    return entry
+
+
+_UI_TYPES = {"text": 1, "textarea": 3, "email": 25, "phone": 33, "website": 21,
+             "picklist": 2, "currency": 36, "date": 24, "datetime": 333, "lookup": 133}

@@ -1,5 +1,7 @@
 """Notes, both ways v8 offers them: ``/{module}/{id}/Notes`` and the top-level ``/Notes``
-(each note names its parent in ``Parent_Id``, which is what the official SDK sends)."""
+(each note names its parent in ``Parent_Id``, which is what the official SDK sends).
+Lists need ``fields`` (v8); ``GET /Notes/{id}`` reads one note; every change is a
+``Notes`` change event naming the parent record."""
 
 from __future__ import annotations
 
@@ -7,9 +9,16 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.zoho.simulator.common import zoho_time
-from adapters.zoho.simulator.crm.data import MODULES
-from adapters.zoho.simulator.crm.records import API, data_rows, record_in_path
+from adapters.zoho.simulator.crm.data import MODULES, module_id
+from adapters.zoho.simulator.crm.query import parse_time
+from adapters.zoho.simulator.crm.records import (
+    API,
+    AUDIT,
+    data_rows,
+    record_in_path,
+    required_fields,
+    selected,
+)
 from adapters.zoho.simulator.crm.replies import (
     field_failure,
     invalid_id,
@@ -17,7 +26,7 @@ from adapters.zoho.simulator.crm.replies import (
     results,
     success,
 )
-from adapters.zoho.simulator.crm.store import OWNER, CrmStore
+from adapters.zoho.simulator.crm.store import OWNER, USER, CrmStore
 
 _Entry = tuple[dict[str, Any], str, dict[str, Any] | None]  # (row, module, parent record)
 
@@ -29,6 +38,7 @@ class NotesApi:
     def routes(self, router: web.UrlDispatcher) -> None:
         router.add_get(f"{API}/Notes", self.all_notes)
         router.add_post(f"{API}/Notes", self.create_notes)
+        router.add_get(f"{API}/Notes/{{note}}", self.get_note)
         router.add_put(f"{API}/Notes/{{note}}", self.update_note)
         router.add_delete(f"{API}/Notes/{{note}}", self.delete_note)
         router.add_get(f"{API}/{{module}}/{{id}}/Notes", self.record_notes)
@@ -36,11 +46,22 @@ class NotesApi:
 
     async def record_notes(self, request: web.Request) -> web.Response:
         _, parent = record_in_path(self.store, request)
-        return listing([n for n in self.store.notes.values()
+        wanted = required_fields(request)
+        return listing([selected(n, wanted) for n in self.store.notes.values()
                         if n["Parent_Id"]["id"] == parent["id"]])
 
     async def all_notes(self, request: web.Request) -> web.Response:
-        return listing(list(self.store.notes.values()))
+        wanted = required_fields(request)
+        return listing([selected(n, wanted) for n in self.store.notes.values()])
+
+    async def get_note(self, request: web.Request) -> web.Response:
+        note = self.store.notes.get(request.match_info["note"])
+        if note is None:
+            return web.Response(status=204)
+        since = request.headers.get("If-Modified-Since")
+        if since and parse_time(note["Modified_Time"]) <= parse_time(since):
+            return web.Response(status=304)
+        return web.json_response({"data": [note]})
 
     async def add_notes(self, request: web.Request) -> web.Response:
         module, parent = record_in_path(self.store, request)
@@ -57,8 +78,9 @@ class NotesApi:
         return self._store_notes(entries)
 
     def _store_notes(self, entries: list[_Entry]) -> web.Response:
-        return results([self._store_note(index, *entry) for index, entry in enumerate(entries)],
-                       201)
+        with self.store.changes.batch():
+            return results([self._store_note(index, *entry)
+                            for index, entry in enumerate(entries)], 201)
 
     def _store_note(self, index: int, row: dict[str, Any], module: str,
                     parent: dict[str, Any] | None) -> dict[str, Any]:
@@ -66,14 +88,21 @@ class NotesApi:
             missing = "Parent_Id" if parent is None else "Note_Content"
             return field_failure("MANDATORY_NOT_FOUND", "required field not found", missing,
                                  index)
-        note_id, stamp = self.store.ids.next(), zoho_time()
-        self.store.notes[note_id] = {
+        note_id, stamp = self.store.ids.next(), self.store.stamp()
+        note = self.store.notes[note_id] = {
             "id": note_id, "Note_Title": row.get("Note_Title"),
             "Note_Content": row["Note_Content"], "Created_Time": stamp,
-            "Modified_Time": stamp, "Owner": OWNER, "$se_module": module,
+            "Modified_Time": stamp, "Owner": OWNER, "Created_By": USER, "Modified_By": USER,
+            "$se_module": module,
             "Parent_Id": {"id": parent["id"], "name": parent.get(MODULES[module][2]),
-                          "module": {"api_name": module}}}
-        return success("record added", {"id": note_id, "Created_Time": stamp})
+                          "module": {"api_name": module, "id": module_id(module)}}}
+        self._changed(note, "insert")
+        return success("record added", {k: note[k] for k in AUDIT})
+
+    def _changed(self, note: dict[str, Any], operation: str) -> None:
+        parent = note["Parent_Id"]
+        self.store.child_changed("Notes", operation, note["id"],
+                                 (parent["module"]["api_name"], parent["id"]))
 
     def _note(self, request: web.Request) -> dict[str, Any]:
         note = self.store.notes.get(request.match_info["note"])
@@ -85,10 +114,12 @@ class NotesApi:
         note = self._note(request)
         row = (await data_rows(request))[0]
         note.update({k: row[k] for k in ("Note_Title", "Note_Content") if k in row})
-        note["Modified_Time"] = zoho_time()
-        return results([success("record updated", {"id": note["id"]})])
+        note["Modified_Time"], note["Modified_By"] = self.store.stamp(), USER
+        self._changed(note, "update")
+        return results([success("record updated", {k: note[k] for k in AUDIT})])
 
     async def delete_note(self, request: web.Request) -> web.Response:
         note = self._note(request)
         del self.store.notes[note["id"]]
+        self._changed(note, "delete")
         return results([success("record deleted", {"id": note["id"]})])

@@ -1,5 +1,6 @@
-"""``/crm/v8/{module}``: list (fields, page/page_token, If-Modified-Since, sort), get,
-insert/update/upsert in batches of at most 100, delete, search."""
+"""``/crm/v8/{module}``: list (fields, page/page_token, If-Modified-Since, sort), get
+(If-Modified-Since → 304), insert/update/upsert in batches of at most 100 (updates honour
+If-Unmodified-Since), delete."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiohttp import web
 
 from adapters.zoho.simulator.common import read_json
 from adapters.zoho.simulator.crm.data import MODULES
-from adapters.zoho.simulator.crm.query import matches, page_token, parse_time, token_offset
+from adapters.zoho.simulator.crm.query import page_token, parse_time, token_offset
 from adapters.zoho.simulator.crm.replies import (
     CrmError,
     failure,
@@ -26,7 +27,9 @@ MAX_PER_PAGE = 200
 MAX_FIELDS = 50
 DISCRETE_LIMIT = 2000
 BATCH_LIMIT = 100
-_AUDIT = ("id", "Created_Time", "Modified_Time", "Created_By", "Modified_By")
+PAGE_TOKEN_TTL = 24 * 3600
+SORTABLE = ("id", "Created_Time", "Modified_Time")
+AUDIT = ("id", "Created_Time", "Modified_Time", "Created_By", "Modified_By")
 
 
 def module_of(request: web.Request) -> str:
@@ -62,7 +65,21 @@ async def data_rows(request: web.Request) -> list[dict[str, Any]]:
     return rows
 
 
-def _int_param(request: web.Request, name: str, default: int) -> int:
+def required_fields(request: web.Request) -> set[str]:
+    """The ``fields`` parameter v8 demands on lists (at most 50 names), plus ``id``."""
+    wanted = [f for f in request.query.get("fields", "").split(",") if f]
+    if not wanted:
+        raise missing_param("fields")
+    if len(wanted) > MAX_FIELDS:
+        raise CrmError(400, "LIMIT_EXCEEDED", "Fields limit exceeded", {"limit": MAX_FIELDS})
+    return {*wanted, "id"}
+
+
+def selected(row: dict[str, Any], wanted: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k in wanted}
+
+
+def int_param(request: web.Request, name: str, default: int) -> int:
     try:
         value = int(request.query.get(name, default))
     except ValueError:
@@ -77,7 +94,6 @@ class RecordsApi:
         self.store = store
 
     def routes(self, router: web.UrlDispatcher) -> None:
-        router.add_get(f"{API}/{{module}}/search", self.search)
         router.add_post(f"{API}/{{module}}/upsert", self.upsert)
         router.add_get(f"{API}/{{module}}", self.list_records)
         router.add_post(f"{API}/{{module}}", self.insert)
@@ -90,19 +106,15 @@ class RecordsApi:
     # -- reads ------------------------------------------------------------------------------
     async def list_records(self, request: web.Request) -> web.Response:
         module, query = module_of(request), request.query
-        wanted = [f for f in query.get("fields", "").split(",") if f]
-        if not wanted:
-            raise missing_param("fields")
-        if len(wanted) > MAX_FIELDS:
-            raise CrmError(400, "LIMIT_EXCEEDED", "Fields limit exceeded", {"limit": MAX_FIELDS})
+        wanted = required_fields(request)
         if "page" in query and "page_token" in query:
             raise CrmError(400, "AMBIGUITY_DURING_PROCESSING",
                            "page and page_token cannot be combined")
-        per_page = min(_int_param(request, "per_page", MAX_PER_PAGE), MAX_PER_PAGE)
+        per_page = min(int_param(request, "per_page", MAX_PER_PAGE), MAX_PER_PAGE)
         if "page_token" in query:
             start = token_offset(query["page_token"])
         else:
-            start = (_int_param(request, "page", 1) - 1) * per_page
+            start = (int_param(request, "page", 1) - 1) * per_page
             if start + per_page > DISCRETE_LIMIT:
                 raise CrmError(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
                                "You can only get the first 2000 records without using "
@@ -115,70 +127,71 @@ class RecordsApi:
             if not rows:
                 return web.Response(status=304)
         sort_by, order = query.get("sort_by", "id"), query.get("sort_order", "desc")
-        rows.sort(key=lambda r: r.get(sort_by, r["id"]), reverse=order == "desc")
+        if sort_by not in SORTABLE:
+            raise CrmError(400, "INVALID_DATA", "invalid data", {"param_name": "sort_by"})
+        by_time = sort_by != "id"  # Created_Time / Modified_Time: instants, not text
+        rows.sort(key=lambda r: (parse_time(r[sort_by]), r["id"]) if by_time else r["id"],
+                  reverse=order == "desc")
         page = rows[start:start + per_page]
         if not page:
             return web.Response(status=204)
-        keep = set(wanted) | {"id"}
         more = start + per_page < len(rows)
         info = {"per_page": per_page, "count": len(page), "sort_by": sort_by,
                 "sort_order": order, "more_records": more, "page": start // per_page + 1,
                 "next_page_token": page_token(start + per_page) if more else None,
-                "previous_page_token": None, "page_token_expiry": None}
-        return web.json_response({"data": [{k: v for k, v in r.items() if k in keep}
-                                           for r in page], "info": info})
+                "previous_page_token": None,
+                "page_token_expiry": self._token_expiry() if more else None}
+        return web.json_response({"data": [selected(r, wanted) for r in page], "info": info})
+
+    def _token_expiry(self) -> str:
+        settings = self.store.settings
+        return settings.stamp(settings.now() + PAGE_TOKEN_TTL)
 
     async def get_record(self, request: web.Request) -> web.Response:
         record = self.store.find(module_of(request), request.match_info["id"])
         if record is None:
             return web.Response(status=204)
+        since = request.headers.get("If-Modified-Since")
+        if since and parse_time(record["Modified_Time"]) <= parse_time(since):
+            return web.Response(status=304)
         return web.json_response({"data": [record]})
-
-    async def search(self, request: web.Request) -> web.Response:
-        module, query = module_of(request), request.query
-        rows = list(self.store.module(module).values())
-        if "criteria" in query:
-            found = [r for r in rows if matches(query["criteria"], r)]
-        else:
-            key = next((k for k in ("email", "phone", "word") if k in query), None)
-            if key is None:
-                raise missing_param("criteria")
-            found = self._by_word(rows, key, query[key].lower())
-        if not found:
-            return web.Response(status=204)
-        per_page = min(_int_param(request, "per_page", MAX_PER_PAGE), MAX_PER_PAGE)
-        page = _int_param(request, "page", 1)
-        chunk = found[(page - 1) * per_page:page * per_page]
-        return web.json_response({"data": chunk, "info": {
-            "per_page": per_page, "count": len(chunk), "page": page,
-            "more_records": page * per_page < len(found)}})
-
-    @staticmethod
-    def _by_word(rows: list[dict[str, Any]], key: str, needle: str) -> list[dict[str, Any]]:
-        if len(needle) < 2:
-            raise CrmError(400, "INVALID_DATA", "the search word should have at least 2 "
-                           "characters", {"param_name": key})
-        return [r for r in rows if any(needle in str(v).lower() for k, v in r.items()
-                                       if key == "word" or k.lower().startswith(key))]
 
     # -- writes -----------------------------------------------------------------------------
     async def insert(self, request: web.Request) -> web.Response:
         return self._write(module_of(request), await data_rows(request), "insert")
 
     async def update_many(self, request: web.Request) -> web.Response:
-        return self._write(module_of(request), await data_rows(request), "update")
+        module, rows = module_of(request), await data_rows(request)
+        self._refuse_if_modified(request, module, rows)
+        return self._write(module, rows, "update")
 
     async def update_one(self, request: web.Request) -> web.Response:
-        rows = await data_rows(request)
+        module, rows = module_of(request), await data_rows(request)
         rows[0]["id"] = request.match_info["id"]
-        return self._write(module_of(request), rows[:1], "update")
+        self._refuse_if_modified(request, module, rows[:1])
+        return self._write(module, rows[:1], "update")
+
+    def _refuse_if_modified(self, request: web.Request, module: str,
+                            rows: list[dict[str, Any]]) -> None:
+        """``If-Unmodified-Since``: nothing is written when a record changed after it."""
+        header = request.headers.get("If-Unmodified-Since")
+        if not header:
+            return
+        moment = parse_time(header, "If-Unmodified-Since")
+        for row in rows:
+            record = self.store.find(module, str(row.get("id")))
+            if record is not None and parse_time(record["Modified_Time"]) > moment:
+                raise CrmError(412, "ALREADY_MODIFIED",
+                               "the record was modified after the given time",
+                               {"id": record["id"], "Modified_Time": record["Modified_Time"]})
 
     async def upsert(self, request: web.Request) -> web.Response:
         return self._write(module_of(request), await data_rows(request), "upsert")
 
     def _write(self, module: str, rows: list[dict[str, Any]], mode: str) -> web.Response:
-        items = [self._write_one(module, values, index, mode)
-                 for index, values in enumerate(rows)]
+        with self.store.changes.batch():  # one callback per request, as Zoho sends them
+            items = [self._write_one(module, values, index, mode)
+                     for index, values in enumerate(rows)]
         return results(items, 201 if mode == "insert" else 200)
 
     def _write_one(self, module: str, values: dict[str, Any], index: int,
@@ -197,7 +210,7 @@ class RecordsApi:
         else:
             record = self.store.update(module, existing, values)
         item = success("record added" if existing is None else "record updated",
-                       {k: record[k] for k in _AUDIT})
+                       {k: record[k] for k in AUDIT})
         if mode == "upsert":
             item["action"] = "insert" if existing is None else "update"
             item["duplicate_field"] = None if existing is None else MODULES[module][2]
@@ -216,9 +229,11 @@ class RecordsApi:
         return self._delete(module_of(request), ids)
 
     def _delete(self, module: str, ids: list[str]) -> web.Response:
-        return results([
-            success("record deleted", {"id": record_id}) if self.store.delete(module, record_id)
-            else invalid_id_item(record_id) for record_id in ids])
+        with self.store.changes.batch():
+            return results([
+                success("record deleted", {"id": record_id})
+                if self.store.delete(module, record_id) else invalid_id_item(record_id)
+                for record_id in ids])
 
 
 def invalid_id_item(record_id: str) -> dict[str, Any]:

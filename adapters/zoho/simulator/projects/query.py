@@ -1,10 +1,12 @@
-"""V3 list query parameters: ``filter`` criteria JSON, ``sort_by`` and ``page``/``per_page``."""
+"""V3 list query parameters: ``filter`` criteria JSON, ``sort_by`` and ``page``/``per_page``.
+Time values (``last_modified_time`` …) compare and sort as instants, not as text."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import invalid_value
@@ -22,6 +24,17 @@ def _plain(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("id") or value.get("zpuid") or value.get("name") or "")
     return "" if value is None else str(value)
+
+
+def _ordered(value: str) -> tuple[int, Any]:
+    """Times order as instants (their offsets may differ); anything else as text."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return (1, value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (0, moment)
 
 
 def _matches(record: Record, criterion: Mapping[str, Any]) -> bool:
@@ -42,11 +55,12 @@ def _matches(record: Record, criterion: Mapping[str, Any]) -> bool:
         case "starts_with":
             return any(v.lower().startswith(w.lower()) for w in wanted for v in name_or_id)
         case "after":
-            return bool(wanted) and value > wanted[0]
+            return bool(wanted) and _ordered(value) > _ordered(wanted[0])
         case "before":
-            return bool(wanted) and value < wanted[0]
+            return bool(wanted) and _ordered(value) < _ordered(wanted[0])
         case "between":
-            return len(wanted) == 2 and wanted[0] <= value <= wanted[1]
+            return len(wanted) == 2 and \
+                _ordered(wanted[0]) <= _ordered(value) <= _ordered(wanted[1])
         case "is_empty":
             return not value
         case "is_not_empty":
@@ -120,7 +134,7 @@ def sort_records(records: list[Record], sort_by: str | None) -> list[Record]:
     if match is None:
         raise invalid_value("sort_by", "sort_by must look like ASC(field) or DESC(field).")
     direction, field_name = match.groups()
-    return sorted(records, key=lambda r: _plain(r.get(field_name)),
+    return sorted(records, key=lambda r: _ordered(_plain(r.get(field_name))),
                   reverse=direction == "DESC")
 
 

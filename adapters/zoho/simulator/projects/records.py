@@ -75,14 +75,14 @@ async def update_comment(request: web.Request) -> web.Response:
     comment = state.comment(record, request.match_info["comment"])
     comment["comment"] = text_field(await json_body(request), "comment")
     comment["last_modified_time"] = state.stamp()
-    state.touch(record)
+    state.comment_changed(record)
     return web.json_response(comment)
 
 
 async def delete_comment(request: web.Request) -> web.Response:
     state, record = item_of(request)
     state.comments[record["id"]].remove(state.comment(record, request.match_info["comment"]))
-    state.touch(record)
+    state.comment_changed(record)
     return web.Response(status=204)
 
 

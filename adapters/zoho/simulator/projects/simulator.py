@@ -1,7 +1,8 @@
 """Zoho Projects V3 simulator (plus the WorkDrive upload/download endpoints it relies on).
 
 One aiohttp app serves ``/api/v3/...`` (``/api/v3.1`` for users), WorkDrive's
-``/api/v1/upload`` and ``/api/v1/download/{id}``, and control endpoints under ``/_sim``.
+``/api/v1/upload`` and ``/api/v1/download/{id}``, and control endpoints under ``/_sim``
+(``/_sim/settings`` holds the ``comments_bump_task`` switch, off by default).
 """
 
 from __future__ import annotations
@@ -54,14 +55,14 @@ class ZohoProjectsSimulator:
                  upload_limit: int = 128 * 1024 * 1024, seed: bool = True,
                  clock: Callable[[], float] = time.monotonic,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 faults: Faults | None = None) -> None:
+                 faults: Faults | None = None, comments_bump_task: bool = False) -> None:
         self.token_check = token_check
         self.scopes_for = scopes_for
         self.throttle = RollingThrottle(throttle_limit, throttle_window, lockout_minutes,
                                         throttle_status, clock)
         self.upload_limit = upload_limit
         self.faults = faults or Faults()
-        self.state = ProjectsState(now=now)
+        self.state = ProjectsState(now=now, comments_bump_task=comments_bump_task)
         self.requests = 0
         if seed:
             seed_data(self.state)
@@ -82,6 +83,8 @@ class ZohoProjectsSimulator:
             module.add_routes(app.router, ROOT)
         app.router.add_get("/_sim/state", self._sim_state)
         app.router.add_post("/_sim/throttle", self._sim_throttle)
+        app.router.add_get("/_sim/settings", self._sim_settings)
+        app.router.add_post("/_sim/settings", self._sim_settings)
         add_fault_routes(app, self.faults)
         return app
 
@@ -130,6 +133,18 @@ class ZohoProjectsSimulator:
             "attachments": sum(len(a) for a in state.attachments.values()),
             "files": len(state.files), "throttle": self.throttle.state(),
             "faults": self.faults.public()})
+
+    async def _sim_settings(self, request: web.Request) -> web.Response:
+        """Switches: ``comments_bump_task`` (does a comment change bump its task?)."""
+        if request.method == "POST":
+            changes = await request.json()
+            unknown = set(changes) - {"comments_bump_task"}
+            value = changes.get("comments_bump_task", self.state.comments_bump_task)
+            if unknown or not isinstance(value, bool):
+                return web.json_response({"error": "known switch: comments_bump_task "
+                                                   "(true or false)"}, status=400)
+            self.state.comments_bump_task = value
+        return web.json_response({"comments_bump_task": self.state.comments_bump_task})
 
     async def _sim_throttle(self, request: web.Request) -> web.Response:
         """Change throttle knobs at run time: limit, window, lockout_minutes, status."""

@@ -55,6 +55,9 @@ class ProjectsState:
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _keys: dict[str, Any] = field(default_factory=dict)
     _last_stamp: datetime = _EPOCH
+    # Whether a comment change bumps its task's last_modified_time: unverified, so off
+    # (the stricter assumption) unless switched on.
+    comments_bump_task: bool = False
 
     # -- identity and time --------------------------------------------------------------------
     def new_id(self) -> str:
@@ -184,8 +187,12 @@ class ProjectsState:
         comment = {"id": self.new_id(), "comment": html, "created_time": stamp,
                    "last_modified_time": stamp, "added_by": author, "attachments": []}
         self.comments.setdefault(record["id"], []).append(comment)
-        self.touch(record)  # a new comment shows up in a modified-time poll of its record
+        self.comment_changed(record)
         return comment
+
+    def comment_changed(self, record: Record) -> None:
+        if self.comments_bump_task:
+            self.touch(record)
 
     def comment(self, record: Record, comment_id: str) -> Record:
         for comment in self.comments.get(record["id"], []):
