@@ -104,9 +104,26 @@ class ContentRoutes:
         return web.Response(status=204)
 
     def _publish_comment(self, view: View, event: str, comment: Comment, issue: Issue) -> None:
-        v2 = View(view.base, "2")
+        v2 = view.as_v2()
         self.ctx.publish(view, event, issue, comment=v2.comment(comment, issue),
                          issue=_issue_stub(v2, issue))
+
+    def _publish_attachment(self, view: View, event: str, attachment: Attachment,
+                            issue: Issue) -> None:
+        """Cloud's attachment events name no issue; the matching ``jira:issue_updated``
+        (changelog field ``Attachment``) is how a receiver learns which issue it was."""
+        added = event == "attachment_created"
+        item = {"field": "Attachment", "fieldtype": "jira", "fieldId": "attachment",
+                "from": None if added else attachment.id,
+                "fromString": None if added else attachment.filename,
+                "to": attachment.id if added else None,
+                "toString": attachment.filename if added else None}
+        history_id = self.ctx.state.record_change(issue, self.ctx.caller(), [item])
+        self.ctx.publish(view, event, issue, issue=None,
+                         attachment=view.as_v2().attachment(attachment, metadata=True))
+        self.ctx.publish(view, "jira:issue_updated", issue,
+                         issue_event_type_name="issue_updated",
+                         changelog={"id": history_id, "items": [item]})
 
     # -- attachments ------------------------------------------------------------------
     async def attach(self, request: web.Request) -> web.Response:
@@ -132,9 +149,7 @@ class ContentRoutes:
             raise JiraHttpError(400, ("No file was attached.",))
         view = self.ctx.view(request)
         for attachment in saved:
-            self.ctx.publish(view, "attachment_created", issue,
-                             attachment=view.attachment(attachment, metadata=True),
-                             issue=_issue_stub(view, issue))
+            self._publish_attachment(view, "attachment_created", attachment, issue)
         return reply([view.attachment(a) for a in saved])
 
     async def attachment_settings(self, request: web.Request) -> web.Response:
@@ -153,10 +168,7 @@ class ContentRoutes:
         attachment = self._attachment(request)
         issue = self.ctx.state.issues[attachment.issue_id]
         issue.attachments.remove(attachment)
-        view = self.ctx.view(request)
-        self.ctx.publish(view, "attachment_deleted", issue,
-                         attachment=view.attachment(attachment, metadata=True),
-                         issue=_issue_stub(view, issue))
+        self._publish_attachment(self.ctx.view(request), "attachment_deleted", attachment, issue)
         return web.Response(status=204)
 
     async def attachment_content(self, request: web.Request) -> web.StreamResponse:
