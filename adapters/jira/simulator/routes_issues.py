@@ -81,8 +81,7 @@ class IssueRoutes:
 
     def _create(self, view: View, body: Any, request: web.Request) -> dict[str, Any]:
         project, issue_type, fields = self._validated(request, body)
-        issue = self.ctx.state.create_issue(project, issue_type, {"labels": [], **fields},
-                                            self.ctx.caller())
+        issue = self.ctx.state.create_issue(project, issue_type, fields, self.ctx.caller())
         self.ctx.publish(view, "jira:issue_created", issue,
                          issue_event_type_name="issue_created")
         return {"id": issue.id, "key": issue.key, "self": f"{view.api}/issue/{issue.id}"}

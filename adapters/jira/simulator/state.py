@@ -231,9 +231,10 @@ class JiraState:
     def create_issue(self, project: Project, issue_type: tuple[str, str], fields: dict[str, Any],
                      reporter: User) -> Issue:
         now = self.now()
+        defaults = {"labels": [], "priority": DEFAULT_PRIORITY}
         issue = Issue(str(next(self._issue_ids)), f"{project.key}-{project.next_number}",
                       project, issue_type, project.workflow.statuses[0].id, reporter, now, now,
-                      fields)
+                      {**defaults, **fields})
         project.next_number += 1
         self.issues[issue.id] = issue
         self.reindex(issue)
