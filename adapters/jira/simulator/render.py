@@ -52,9 +52,13 @@ class View:
         return {"self": f"{self.api}/user?accountId={user.account_id}",
                 "accountId": user.account_id, "displayName": user.name,
                 "emailAddress": user.email if user.email_visible else None, "active": True,
-                "timeZone": user.time_zone, "locale": "en_US", "accountType": "atlassian",
+                "timeZone": user.time_zone, "accountType": "atlassian",
                 "avatarUrls": {size: f"{self.base}/avatar/{user.account_id}?s={size[:2]}"
                                for size in ("48x48", "24x24", "16x16", "32x32")}}
+
+    def account(self, user: User) -> dict[str, Any]:
+        """``/myself`` and ``/user`` give a ``User``: the embedded ``UserDetails`` + locale."""
+        return {**(self.user(user) or {}), "locale": "en_US"}
 
     def priority(self, priority: tuple[str, str]) -> dict[str, Any]:
         priority_id, name = priority

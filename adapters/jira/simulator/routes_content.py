@@ -287,10 +287,11 @@ def _issue_stub(view: View, issue: Issue) -> dict[str, Any]:
 
 
 def _link(view: View, issue: Issue, link: RemoteLink) -> dict[str, Any]:
-    body = link.body
-    return {"id": link.id, "self": f"{view.api}/issue/{issue.key}/remotelink/{link.id}",
-            "globalId": link.global_id, "application": body.get("application"),
-            "relationship": body.get("relationship"), "object": body.get("object")}
+    """A ``RemoteIssueLink``; parts the caller never set are left out, not null."""
+    shown = {"id": link.id, "self": f"{view.api}/issue/{issue.key}/remotelink/{link.id}",
+             "globalId": link.global_id, "application": link.body.get("application"),
+             "relationship": link.body.get("relationship"), "object": link.body.get("object")}
+    return {k: v for k, v in shown.items() if v is not None}
 
 
 def _file(attachment: Attachment) -> web.Response:

@@ -52,7 +52,7 @@ class MetaRoutes:
                       "serverTime": self.ctx.state.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")})
 
     async def myself(self, request: web.Request) -> web.Response:
-        return reply(self.ctx.view(request).user(self.ctx.caller()))
+        return reply(self.ctx.view(request).account(self.ctx.caller()))
 
     async def user(self, request: web.Request) -> web.Response:
         account_id = request.query.get("accountId")
@@ -62,7 +62,7 @@ class MetaRoutes:
         if user is None:
             raise JiraHttpError(404, ("Specified user does not exist or you do not have "
                                       "required permissions",))
-        return reply(self.ctx.view(request).user(user))
+        return reply(self.ctx.view(request).account(user))
 
     async def fields(self, request: web.Request) -> web.Response:
         system = [{"id": fid, "key": fid, "name": name, "custom": False, "orderable": True,
@@ -125,7 +125,8 @@ class MetaRoutes:
         view = self.ctx.view(request)
         project = self._project(request)
         statuses = [view.status(s) for s in project.workflow.statuses]
-        return reply([{**view.issue_type(*t), "statuses": statuses} for t in ISSUE_TYPES])
+        return reply([{"self": f"{view.api}/issuetype/{type_id}", "id": type_id, "name": name,
+                       "subtask": False, "statuses": statuses} for type_id, name in ISSUE_TYPES])
 
     async def issue_types(self, request: web.Request) -> web.Response:
         view = self.ctx.view(request)

@@ -158,7 +158,7 @@ class Issue:
                 "assignee": getattr(self.fields.get("assignee"), "account_id", None)}
 
 
-CUSTOM_FIELDS = [
+CUSTOM_FIELDS: list[dict[str, Any]] = [
     {"id": "customfield_10010", "name": "Zoho Record", "schema": {"type": "string",
      "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield"}},
     {"id": "customfield_10011", "name": "Deal Amount", "schema": {"type": "number",
@@ -231,7 +231,7 @@ class JiraState:
     def create_issue(self, project: Project, issue_type: tuple[str, str], fields: dict[str, Any],
                      reporter: User) -> Issue:
         now = self.now()
-        defaults = {"labels": [], "priority": DEFAULT_PRIORITY}
+        defaults: dict[str, Any] = {"labels": [], "priority": DEFAULT_PRIORITY}
         issue = Issue(str(next(self._issue_ids)), f"{project.key}-{project.next_number}",
                       project, issue_type, project.workflow.statuses[0].id, reporter, now, now,
                       {**defaults, **fields})
