@@ -3,7 +3,9 @@
 Signed (``X-Hub-Signature: sha256=<hmac>`` when the webhook has a secret), identified
 (``X-Atlassian-Webhook-Identifier``, stable across retries), retried on 408/409/425/429/5xx
 and connection failures with ``X-Atlassian-Webhook-Retry: n``. Knobs make deliveries arrive
-twice (``duplicate``) or in reverse order within a batch (``reorder``), as real ones can.
+twice (``duplicate``) or in reverse order within a batch (``reorder``), as real ones can;
+``comment_updates_issue`` also raises ``jira:issue_updated`` (``issue_commented`` …) for
+every comment change, as Jira Cloud does, so a receiver sees the comment twice.
 Dynamic (app) webhooks stop at their expiry; one event matching several of them for the
 same URL is delivered once, naming them all in ``matchedWebhookIds``.
 """
@@ -74,6 +76,7 @@ class Deliveries:
     retry_base: float = 0.5
     duplicate: bool = False
     reorder: bool = False
+    comment_updates_issue: bool = False
     batch_window: float = 0.05
     clock: SimClock = field(default_factory=SimClock)
     hooks: dict[int, Hook] = field(default_factory=dict)

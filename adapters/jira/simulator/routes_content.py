@@ -14,6 +14,9 @@ from adapters.jira.simulator.render import View
 from adapters.jira.simulator.state import Attachment, Comment, Issue, RemoteLink
 
 PROPERTY_LIMIT = 32768
+COMMENT_EVENT_TYPES = {"comment_created": "issue_commented",
+                       "comment_updated": "issue_comment_edited",
+                       "comment_deleted": "issue_comment_deleted"}
 MEDIA_KEY = b"jira-simulator-media"
 
 
@@ -107,6 +110,10 @@ class ContentRoutes:
         v2 = view.as_v2()
         self.ctx.publish(view, event, issue, comment=v2.comment(comment, issue),
                          issue=_issue_stub(v2, issue))
+        if self.ctx.deliveries.comment_updates_issue:
+            self.ctx.publish(view, "jira:issue_updated", issue,
+                             issue_event_type_name=COMMENT_EVENT_TYPES[event],
+                             comment=v2.comment(comment, issue))
 
     def _publish_attachment(self, view: View, event: str, attachment: Attachment,
                             issue: Issue) -> None:

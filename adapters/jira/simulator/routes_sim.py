@@ -48,7 +48,8 @@ class SimRoutes:
 
     async def webhooks(self, request: web.Request) -> web.Response:
         return reply(_update(self.ctx.deliveries, await json_body(request),
-                             ("duplicate", "reorder", "retries", "retry_base")))
+                             ("duplicate", "reorder", "retries", "retry_base",
+                              "comment_updates_issue")))
 
     async def search(self, request: web.Request) -> web.Response:
         changed = _update(self.ctx.state, await json_body(request), ("index_delay",))

@@ -19,6 +19,7 @@ async def subscribe(jira: Jira, url: str) -> None:
 
 
 async def delivered(jira: Jira, target: Receiver) -> list[dict[str, Any]]:
+    """Everything delivered, in arrival order (deliveries may overtake each other)."""
     await jira.sim.deliveries.settled()
     return target.payloads()
 
@@ -31,7 +32,13 @@ async def test_attachment_events_name_no_issue_but_issue_updated_does(jira: Jira
         "SUP-1", "notes.txt", lambda: io.BytesIO(b"notes"), size=5)
     status, _, _ = await jira.raw("DELETE", f"/rest/api/3/attachment/{attachment.id}")
     assert status == 204
-    created, added, deleted, removed = await delivered(jira, target)
+    events = await delivered(jira, target)
+    by_kind = {(p["webhookEvent"], p.get("changelog", {}).get("items", [{}])[0].get("to")
+                is None): p for p in events}
+    assert len(events) == len(by_kind) == 4
+    created, deleted = (next(p for p in events if p["webhookEvent"] == name)
+                        for name in ("attachment_created", "attachment_deleted"))
+    added, removed = (by_kind[("jira:issue_updated", gone)] for gone in (False, True))
     for event, name in ((created, "attachment_created"), (deleted, "attachment_deleted")):
         assert event["webhookEvent"] == name
         assert "issue" not in event
@@ -71,7 +78,8 @@ async def test_comment_with_an_edit_arrives_inside_issue_updated(jira: Jira, inb
     await jira.client.edit_issue("SUP-1", fields={"summary": "renamed"}, update={
         "comment": [{"add": {"body": {"type": "doc", "version": 1, "content": [
             {"type": "paragraph", "content": [{"type": "text", "text": "and why"}]}]}}}]})
-    commented, edited = await delivered(jira, target)
+    commented, edited = sorted(await delivered(jira, target),
+                               key=lambda p: p["issue_event_type_name"] != "issue_commented")
     assert {commented["webhookEvent"], edited["webhookEvent"]} == {"jira:issue_updated"}
     assert commented["issue_event_type_name"] == "issue_commented"
     assert commented["comment"]["body"] == "only a note" and "changelog" not in commented
@@ -90,7 +98,8 @@ async def test_changelog_items_carry_ids_and_display_strings(jira: Jira, inbox) 
         "customfield_10012": {"value": "EMEA"}, "customfield_10010": "Deals/42",
         "labels": ["vip", "renewal"]})
     await jira.client.edit_issue("SUP-1", fields={"customfield_10012": {"id": "10102"}})
-    first, second = await delivered(jira, target)
+    first, second = sorted(await delivered(jira, target),
+                           key=lambda p: -len(p["changelog"]["items"]))
     assert first["issue_event_type_name"] == "issue_assigned"
     items = {i["fieldId"]: i for i in first["changelog"]["items"]}
     assert items["assignee"] == {
@@ -123,7 +132,27 @@ async def test_dynamic_deliveries_name_every_matched_webhook(jira: Jira, inbox) 
         (["jira:issue_updated"], "project = ENG")])
     await jira.client.edit_issue("SUP-3", fields={"summary": "a bug, edited"})
     await jira.client.edit_issue("SUP-1", fields={"summary": "a task, edited"})
-    bug, task = await delivered(jira, target)
+    bug, task = sorted(await delivered(jira, target), key=lambda p: p["issue"]["key"] != "SUP-3")
     assert bug["matchedWebhookIds"] == [broad, narrow]
     assert task["matchedWebhookIds"] == [broad]
     assert other not in bug["matchedWebhookIds"] + task["matchedWebhookIds"]
+
+
+async def test_comment_changes_can_also_raise_issue_updated(jira: Jira, inbox) -> None:
+    url, target = inbox
+    await subscribe(jira, url)
+    status, knobs, _ = await jira.raw("POST", "/_sim/webhooks",
+                                      json={"comment_updates_issue": True})
+    assert status == 200 and knobs["comment_updates_issue"] is True
+    comment = await jira.client.add_comment("SUP-1", "seen twice")
+    await jira.client.edit_comment("SUP-1", comment.id, "edited")
+    await jira.client.delete_comment("SUP-1", comment.id)
+    events = [(p["webhookEvent"], p.get("issue_event_type_name"), p["comment"]["id"])
+              for p in await delivered(jira, target)]
+    assert sorted(events, key=str) == sorted([
+        ("comment_created", None, comment.id),
+        ("jira:issue_updated", "issue_commented", comment.id),
+        ("comment_updated", None, comment.id),
+        ("jira:issue_updated", "issue_comment_edited", comment.id),
+        ("comment_deleted", None, comment.id),
+        ("jira:issue_updated", "issue_comment_deleted", comment.id)], key=str)
