@@ -7,7 +7,7 @@ import hmac
 from typing import Any
 
 import msgspec
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from adapters.jira.simulator.context import JiraHttpError, SimContext, json_body, reply
 from adapters.jira.simulator.render import View
@@ -142,10 +142,10 @@ class ContentRoutes:
         reader = await request.multipart()
         saved = []
         while (part := await reader.next()) is not None:
-            if getattr(part, "name", None) != "file":
+            if not isinstance(part, BodyPartReader) or part.name != "file":
                 continue
             content = bytearray()
-            while chunk := await part.read_chunk():  # type: ignore[union-attr]
+            while chunk := await part.read_chunk():
                 content.extend(chunk)
                 if len(content) > self.ctx.attachment_limit:
                     raise JiraHttpError(413, ("The file exceeds the maximum attachment size.",))
