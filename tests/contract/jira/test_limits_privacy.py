@@ -47,5 +47,8 @@ async def test_dynamic_webhooks_stop_after_30_days_unless_refreshed(jira: Jira,
     assert [p["issue"]["key"] for p in target.payloads()] == ["SUP-1"]
     await app.refresh_dynamic_webhooks([lapsed])  # too late: it is gone
     assert [h["id"] for h in await app.dynamic_webhooks()] == [kept]
-    jira.sim.clock.advance(31 * DAY)
+    status, _, _ = await jira.raw("POST", "/_sim/clock", json={"advance": 31 * DAY})
+    assert status == 200
     assert await app.dynamic_webhooks() == []
+    status, _, _ = await jira.raw("POST", "/_sim/clock", json={"advance": -1})
+    assert status == 400  # the clock never goes back
