@@ -49,7 +49,7 @@ class MetaRoutes:
         return reply({"baseUrl": view.base, "version": "1001.0.0-SNAPSHOT",
                       "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud",
                       "buildNumber": 100295, "serverTitle": "Jira", "scmInfo": "simulator",
-                      "serverTime": self.ctx.state.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")})
+                      "serverTime": view.time(self.ctx.state.now())})
 
     async def myself(self, request: web.Request) -> web.Response:
         return reply(self.ctx.view(request).account(self.ctx.caller()))

@@ -23,8 +23,10 @@ async def test_myself_names_the_zone_and_every_timestamp_carries_its_offset(jira
     await jira.client.add_comment("SUP-1", "a comment")
     issue = await jira.client.get_issue("SUP-1", expand=("changelog",))
     (comment,) = [c async for c in jira.client.comments("SUP-1")]
+    _, server, _ = await jira.raw("GET", "/rest/api/2/serverInfo")
     zone = ZoneInfo("America/Los_Angeles")
-    for stamp in (issue.fields["created"], issue.fields["updated"], comment.created):
+    for stamp in (issue.fields["created"], issue.fields["updated"], comment.created,
+                  server["serverTime"]):
         moment = parse_jira_time(stamp)
         assert stamp[-5:] in ("-0800", "-0700")  # "…17.687-0800": no colon
         assert moment.utcoffset() == moment.astimezone(zone).utcoffset()
