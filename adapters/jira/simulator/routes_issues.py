@@ -129,7 +129,7 @@ class IssueRoutes:
         if errors:
             raise JiraHttpError(400, errors=errors)
         view = self.ctx.view(request)
-        self._apply(view, issue, stored, comments, "issue_updated")
+        self._apply(view, issue, stored, comments)
         if request.query.get("returnIssue") == "true":
             return reply(view.issue(issue))
         return web.Response(status=204)
@@ -146,15 +146,15 @@ class IssueRoutes:
         return bodies
 
     def _apply(self, view: View, issue: Issue, stored: dict[str, Any],
-               comments: list[dict[str, Any]], event_type: str,
-               extra_items: tuple[dict[str, Any], ...] = ()) -> None:
+               comments: list[dict[str, Any]],
+               status_change: dict[str, Any] | None = None) -> None:
         """Store changes and comments; one ``jira:issue_updated`` carries them all.
 
         Nothing changed and no comment: ``updated`` stays and no event is sent.
         """
-        items = [*extra_items, *(change_item(name, issue.fields.get(name), value)
-                                 for name, value in stored.items()
-                                 if issue.fields.get(name) != value)]
+        items = [*([status_change] if status_change else []),
+                 *(change_item(name, issue.fields.get(name), value)
+                   for name, value in stored.items() if issue.fields.get(name) != value)]
         if not items and not comments:
             return
         issue.fields.update(stored)
@@ -168,11 +168,8 @@ class IssueRoutes:
                                   "items": items}
         if added is not None:
             extra["comment"] = view.as_v2().comment(added, issue)
-        if event_type == "issue_updated":
-            event_type = ("issue_assigned" if any(i["fieldId"] == "assignee" for i in items)
-                          else "issue_updated" if items else "issue_commented")
-        self.ctx.publish(view, "jira:issue_updated", issue, issue_event_type_name=event_type,
-                         **extra)
+        self.ctx.publish(view, "jira:issue_updated", issue,
+                         issue_event_type_name=_event_type(items, bool(status_change)), **extra)
 
     async def delete(self, request: web.Request) -> web.Response:
         issue = self.ctx.issue(request)
@@ -254,8 +251,17 @@ class IssueRoutes:
         issue.status_id = new.id
         item = {"field": "status", "fieldtype": "jira", "fieldId": "status", "from": old.id,
                 "fromString": old.name, "to": new.id, "toString": new.name}
-        self._apply(self.ctx.view(request), issue, stored, comments, "issue_generic", (item,))
+        self._apply(self.ctx.view(request), issue, stored, comments, item)
         return web.Response(status=204)
+
+
+def _event_type(items: list[dict[str, Any]], transitioned: bool) -> str:
+    """``issue_event_type_name`` of the ``jira:issue_updated`` an edit or transition raises."""
+    if transitioned:
+        return "issue_generic"
+    if not items:
+        return "issue_commented"
+    return "issue_assigned" if any(i["fieldId"] == "assignee" for i in items) else "issue_updated"
 
 
 def _apply_operations(current: Any, operations: Any) -> Any:
