@@ -4,6 +4,10 @@ Markup: blank line between blocks; ``- item`` / ``1. item`` lists; fenced ``` co
 inline ``**bold**``, ``*italic*``, `` `code` `` and ``[text](url)``; a single newline inside
 a paragraph is a hard line break. Zoho holds plain text/HTML, so this is what survives a
 round trip through it. Unknown ADF nodes degrade to their text content.
+
+``problems`` checks a document the way Jira Cloud's v3 API does before storing it (the
+API itself only answers ``INVALID_INPUT``): ``doc`` with ``version`` 1, known node and
+mark types, ``content`` lists, and no empty text nodes.
 """
 
 from __future__ import annotations
@@ -19,6 +23,20 @@ _INLINE = re.compile(
 )
 _BULLET = re.compile(r"^[-*] (.*)$")
 _ORDERED = re.compile(r"^\d+\. (.*)$")
+
+
+NODE_TYPES = frozenset({
+    "doc", "paragraph", "text", "hardBreak", "heading", "bulletList", "orderedList",
+    "listItem", "codeBlock", "blockquote", "rule", "panel", "table", "tableRow",
+    "tableHeader", "tableCell", "mention", "emoji", "inlineCard", "blockCard", "embedCard",
+    "mediaSingle", "mediaGroup", "media", "mediaInline", "caption", "status", "date",
+    "expand", "nestedExpand", "decisionList", "decisionItem", "taskList", "taskItem",
+    "extension", "bodiedExtension", "inlineExtension", "multiBodiedExtension",
+    "extensionFrame", "layoutSection", "layoutColumn", "placeholder"})
+MARK_TYPES = frozenset({
+    "strong", "em", "code", "strike", "underline", "link", "subsup", "textColor",
+    "backgroundColor", "alignment", "indentation", "breakout", "annotation", "border",
+    "dataConsumer", "fragment"})
 
 
 def doc(content: list[Node]) -> Node:
@@ -102,6 +120,38 @@ def _text(value: str, mark: Node | None = None) -> Node:
     if mark:
         node["marks"] = [mark]
     return node
+
+
+# -- validation --------------------------------------------------------------------------
+def problems(document: Any) -> list[str]:
+    """Why Jira would refuse ``document`` as ADF (empty list = acceptable)."""
+    if not isinstance(document, dict) or document.get("type") != "doc":
+        return ["the top-level node must be of type 'doc'"]
+    found: list[str] = []
+    if document.get("version") != 1:
+        found.append("the document needs \"version\": 1")
+    _check(document, "doc", found)
+    return found
+
+
+def _check(node: Any, where: str, found: list[str]) -> None:
+    if not isinstance(node, dict):
+        found.append(f"{where}: a node must be an object")
+        return
+    kind = node.get("type")
+    if kind not in NODE_TYPES:
+        found.append(f"{where}: unknown node type {kind!r}")
+    if kind == "text" and not (isinstance(node.get("text"), str) and node["text"]):
+        found.append(f"{where}: text nodes need non-empty text")
+    for mark in node.get("marks", []):
+        if not isinstance(mark, dict) or mark.get("type") not in MARK_TYPES:
+            found.append(f"{where}: unknown mark {mark!r}")
+    content = node.get("content", [])
+    if not isinstance(content, list):
+        found.append(f"{where}: content must be a list")
+        return
+    for index, child in enumerate(content):
+        _check(child, f"{where}.content[{index}]", found)
 
 
 # -- ADF → markup ------------------------------------------------------------------------

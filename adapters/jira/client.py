@@ -1,10 +1,17 @@
-"""Typed async client for the Jira Cloud REST API v3 (ADF bodies)."""
+"""Typed async client for the Jira Cloud REST API v3 (ADF bodies).
+
+Times: Jira answers in the account's profile time zone and reads zone-less JQL literals
+in it too, so ``jql_instant`` builds literals in that zone (``time_zone``, from
+``/myself``) and ``parse_jira_time`` turns any answer's timestamp into an aware datetime.
+"""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 import msgspec
@@ -12,6 +19,7 @@ import msgspec
 from actors.budget import RateBudget
 from adapters.http import Answer, Outcome, RemoteError, StaticAuth, Transport
 from adapters.jira import adf
+from adapters.jira.timefmt import jql_literal, parse_jira_time
 
 BULK_LIMIT = 50
 DEFAULT_ATTACHMENT_CAP = 10 * 1024 * 1024
@@ -69,14 +77,6 @@ class BulkResult(msgspec.Struct, frozen=True):
     failed: list[BulkFailure]
 
 
-class Issue(msgspec.Struct, frozen=True):
-    id: str
-    key: str
-    fields: dict[str, Any] = {}
-    changelog: dict[str, Any] | None = None
-    properties: dict[str, Any] = {}
-
-
 class StatusCategory(msgspec.Struct, frozen=True):
     key: str
     name: str = ""
@@ -94,6 +94,24 @@ class Transition(msgspec.Struct, frozen=True):
     to: Status
 
 
+class Issue(msgspec.Struct, frozen=True):
+    id: str
+    key: str
+    fields: dict[str, Any] = {}
+    changelog: dict[str, Any] | None = None
+    properties: dict[str, Any] = {}
+    transitions: list[Transition] | None = None
+
+    @property
+    def created_at(self) -> datetime | None:
+        """``fields.created`` as an aware datetime (None when not requested)."""
+        return _time_field(self.fields, "created")
+
+    @property
+    def updated_at(self) -> datetime | None:
+        return _time_field(self.fields, "updated")
+
+
 class Author(msgspec.Struct, frozen=True):
     accountId: str = ""
     displayName: str = ""
@@ -109,6 +127,14 @@ class Comment(msgspec.Struct, frozen=True):
     @property
     def text(self) -> str:
         return adf.to_text(self.body)
+
+    @property
+    def created_at(self) -> datetime:
+        return parse_jira_time(self.created)
+
+    @property
+    def updated_at(self) -> datetime:
+        return parse_jira_time(self.updated)
 
 
 class Attachment(msgspec.Struct, frozen=True):
@@ -144,6 +170,11 @@ class _Page(msgspec.Struct):
     isLast: bool = True
 
 
+class _ProjectPage(msgspec.Struct):
+    values: list[dict[str, Any]] = []
+    isLast: bool = True
+
+
 class _Comments(msgspec.Struct):
     comments: list[Comment] = []
     total: int = 0
@@ -171,12 +202,38 @@ def _decode(answer: Answer, kind: type[Any]) -> Any:
     return msgspec.json.decode(answer.body, type=kind)
 
 
+def _time_field(fields: dict[str, Any], name: str) -> datetime | None:
+    value = fields.get(name)
+    return parse_jira_time(value) if isinstance(value, str) else None
+
+
+def _checked_document(value: Any, name: str) -> Any:
+    """Refuse ADF that Jira would answer with a bare ``INVALID_INPUT``, saying why."""
+    if not isinstance(value, dict):
+        return value
+    problems = adf.problems(value)
+    if problems:
+        raise JiraError(f"{name}: not a valid Atlassian document: {'; '.join(problems)}",
+                        status=None, outcome=Outcome.PERMANENT, error_messages=[],
+                        errors={name: "; ".join(problems)})
+    return value
+
+
+def _checked_fields(fields: dict[str, Any] | None) -> dict[str, Any] | None:
+    if fields:
+        for name in ("description", "environment"):
+            if name in fields:
+                _checked_document(fields[name], name)
+    return fields
+
+
 # -- client --------------------------------------------------------------------------------
 class JiraClient:
     def __init__(self, site_url: str, transport: Transport) -> None:
         self.site_url = site_url.rstrip("/")
         self.api = f"{self.site_url}/rest/api/3"
         self.transport = transport
+        self._zone: ZoneInfo | None = None
 
     @classmethod
     def basic(cls, site_url: str, email: str, api_token: str, session: aiohttp.ClientSession,
@@ -210,8 +267,39 @@ class JiraClient:
     async def myself(self) -> dict[str, Any]:
         return (await self._json("GET", "/myself")).json()
 
-    async def projects(self) -> list[dict[str, Any]]:
-        return (await self._json("GET", "/project")).json()
+    async def user(self, account_id: str) -> dict[str, Any]:
+        """A user; ``emailAddress`` is None when their privacy settings hide it."""
+        return (await self._json("GET", "/user", params={"accountId": account_id})).json()
+
+    async def time_zone(self) -> ZoneInfo:
+        """The account's profile zone (read once from ``/myself``): Jira renders times and
+        reads zone-less JQL literals in it."""
+        if self._zone is None:
+            name = (await self.myself()).get("timeZone")
+            try:
+                self._zone = ZoneInfo(str(name))
+            except (ZoneInfoNotFoundError, ValueError):
+                raise JiraError(f"/myself gave no usable timeZone ({name!r})", status=None,
+                                outcome=Outcome.PERMANENT, error_messages=[],
+                                errors={}) from None
+        return self._zone
+
+    async def jql_instant(self, when: datetime) -> str:
+        """A quoted JQL literal ``"yyyy-MM-dd HH:mm"`` for ``when`` (aware) in the account's
+        zone. JQL has minute precision: the minute is rounded down, so ``>=`` includes
+        ``when``."""
+        return jql_literal(when, await self.time_zone())
+
+    async def projects(self, page_size: int = 50) -> list[dict[str, Any]]:
+        """Every visible project, paged through ``project/search`` (Cloud's current list)."""
+        found: list[dict[str, Any]] = []
+        while True:
+            params = {"startAt": str(len(found)), "maxResults": str(page_size)}
+            page = _decode(await self._json("GET", "/project/search", params=params),
+                           _ProjectPage)
+            found.extend(page.values)
+            if page.isLast or not page.values:
+                return found
 
     async def project(self, key: str) -> dict[str, Any]:
         return (await self._json("GET", f"/project/{key}")).json()
@@ -228,6 +316,7 @@ class JiraClient:
     async def create_issue(self, fields: dict[str, Any],
                            properties: dict[str, Any] | None = None) -> CreatedIssue:
         """Create an issue; ``properties`` are entity properties set in the same call."""
+        _checked_fields(fields)
         body: dict[str, Any] = {"fields": fields}
         if properties:
             body["properties"] = [{"key": k, "value": v} for k, v in properties.items()]
@@ -236,6 +325,8 @@ class JiraClient:
     async def create_issues(self, many: Sequence[dict[str, Any]]) -> BulkResult:
         created: list[CreatedIssue] = []
         failed: list[BulkFailure] = []
+        for fields in many:
+            _checked_fields(fields)
         for offset in range(0, len(many), BULK_LIMIT):
             chunk = [{"fields": f} for f in many[offset:offset + BULK_LIMIT]]
             # 400 means every element failed; the body still lists why, per element.
@@ -260,7 +351,7 @@ class JiraClient:
     async def edit_issue(self, key: str, fields: dict[str, Any] | None = None,
                          update: dict[str, Any] | None = None) -> None:
         body: dict[str, Any] = {}
-        if fields:
+        if _checked_fields(fields):
             body["fields"] = fields
         if update:
             body["update"] = update
@@ -270,14 +361,21 @@ class JiraClient:
         await self._json("DELETE", f"/issue/{key}")
 
     async def search(self, jql: str, fields: Sequence[str] = ("*all",), page_size: int = 100,
-                     expand: Sequence[str] = (), properties: Sequence[str] = ()
-                     ) -> AsyncIterator[Issue]:
-        """Every issue matching ``jql``, following ``nextPageToken`` until ``isLast``."""
+                     expand: Sequence[str] = (), *, reconcile: Sequence[str] = (),
+                     properties: Sequence[str] = ()) -> AsyncIterator[Issue]:
+        """Every issue matching ``jql``, following ``nextPageToken`` until ``isLast``.
+
+        Search is eventually consistent: a just-written issue may be missing or stale unless
+        its id is in ``reconcile`` (at most 50). ``properties`` names entity properties to
+        return (at most 5).
+        """
         token: str | None = None
         while True:
             body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": page_size}
             if expand:
                 body["expand"] = ",".join(expand)
+            if reconcile:
+                body["reconcileIssues"] = [int(i) for i in reconcile]
             if properties:
                 body["properties"] = list(properties)
             if token:
@@ -332,12 +430,12 @@ class JiraClient:
                 return
 
     async def add_comment(self, key: str, body: dict[str, Any] | str) -> Comment:
-        document = adf.to_adf(body) if isinstance(body, str) else body
+        document = adf.to_adf(body) if isinstance(body, str) else _checked_document(body, "body")
         return _decode(await self._json("POST", f"/issue/{key}/comment",
                                         body={"body": document}), Comment)
 
     async def edit_comment(self, key: str, comment_id: str, body: dict[str, Any] | str) -> Comment:
-        document = adf.to_adf(body) if isinstance(body, str) else body
+        document = adf.to_adf(body) if isinstance(body, str) else _checked_document(body, "body")
         return _decode(await self._json("PUT", f"/issue/{key}/comment/{comment_id}",
                                         body={"body": document}), Comment)
 

@@ -11,19 +11,24 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.jira.simulator.clock import SimClock
 from adapters.jira.simulator.context import JiraHttpError, Limits, SimContext
 from adapters.jira.simulator.delivery import Deliveries
 from adapters.jira.simulator.routes_content import ContentRoutes
 from adapters.jira.simulator.routes_dynamic import APP_CALLER, DynamicWebhookRoutes
 from adapters.jira.simulator.routes_issues import IssueRoutes
 from adapters.jira.simulator.routes_meta import MetaRoutes
-from adapters.jira.simulator.state import JiraState
+from adapters.jira.simulator.routes_sim import SimRoutes
+from adapters.jira.simulator.state import DEFAULT_TIME_ZONE, JiraState
 from adapters.simulation import CONTROL_PREFIX, Faults, Handler, add_fault_routes, faults_middleware
 
 UNAUTHENTICATED_PATHS = ("/media/",)
 
 
 class JiraSimulator:
+    """``time_zone``: the simulated accounts' profile zone; ``index_delay``: seconds before
+    a change is visible to search (0 = at once); ``clock``: what "now" is."""
+
     def __init__(
         self,
         *,
@@ -35,13 +40,18 @@ class JiraSimulator:
         limits: Limits | None = None,
         faults: Faults | None = None,
         webhook_retry_base: float = 0.5,
+        time_zone: str = DEFAULT_TIME_ZONE,
+        index_delay: float = 0.0,
+        clock: SimClock | None = None,
     ) -> None:
         self.webhook_secret = webhook_secret
         self.oauth_token = oauth_token
         self.faults = faults or Faults()
-        self.deliveries = Deliveries(retry_base=webhook_retry_base)
-        self.ctx = SimContext(JiraState(seed=seed), self.deliveries, limits or Limits(),
-                              email, api_token)
+        self.clock = clock or SimClock()
+        self.deliveries = Deliveries(retry_base=webhook_retry_base, clock=self.clock)
+        state = JiraState(seed=seed, clock=self.clock, time_zone=time_zone,
+                          index_delay=index_delay)
+        self.ctx = SimContext(state, self.deliveries, limits or Limits(), email, api_token)
 
     @property
     def state(self) -> JiraState:
@@ -51,7 +61,7 @@ class JiraSimulator:
         app = web.Application(middlewares=[
             faults_middleware(self.faults), self._errors, self._authenticate, self._rate_limit])
         for routes in (IssueRoutes(self.ctx), ContentRoutes(self.ctx), MetaRoutes(self.ctx),
-                       DynamicWebhookRoutes(self.ctx)):
+                       DynamicWebhookRoutes(self.ctx), SimRoutes(self.ctx)):
             routes.add_to(app.router)
         add_fault_routes(app, self.faults)
         app.cleanup_ctx.append(self._run_deliveries)
@@ -103,6 +113,9 @@ class JiraSimulator:
 
     @web.middleware
     async def _rate_limit(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not request.path.startswith(CONTROL_PREFIX):
-            self.ctx.limits.take()
-        return await handler(request)
+        if request.path.startswith(CONTROL_PREFIX):
+            return await handler(request)
+        headers = self.ctx.limits.take()
+        response = await handler(request)
+        response.headers.update(headers)
+        return response

@@ -7,6 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from aiohttp import web
@@ -17,6 +18,7 @@ from adapters.jira.simulator.render import JSON_TYPE, View
 from adapters.jira.simulator.state import Issue, JiraState, User
 
 ADF_REQUIRED = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+INVALID_ADF = "INVALID_INPUT"
 
 
 class JiraHttpError(Exception):
@@ -50,7 +52,8 @@ class Limits:
     _tokens: float = -1.0
     _stamp: float = field(default_factory=time.monotonic)
 
-    def take(self) -> None:
+    def take(self) -> dict[str, str]:
+        """Spend one request; the ``X-RateLimit-*`` headers a successful answer carries."""
         now = time.monotonic()
         if self._tokens < 0:
             self._tokens = self.burst
@@ -59,6 +62,8 @@ class Limits:
         if self._tokens < 1:
             raise self._limited("jira-burst-based", 0)
         self._tokens -= 1
+        return {"X-RateLimit-Limit": str(int(self.burst)),
+                "X-RateLimit-Remaining": str(int(self._tokens))}
 
     def write_issue(self, issue: Issue) -> None:
         now = time.monotonic()
@@ -87,7 +92,12 @@ class SimContext:
     attachment_limit: int = 100 * 1024 * 1024
 
     def view(self, request: web.Request) -> View:
-        return View(f"{request.scheme}://{request.host}", request.match_info.get("v", "2"))
+        return View(f"{request.scheme}://{request.host}", request.match_info.get("v", "2"),
+                    self.zone())
+
+    def zone(self) -> ZoneInfo:
+        """The caller's profile time zone: responses and JQL literals use it."""
+        return ZoneInfo(self.caller().time_zone)
 
     def caller(self) -> User:
         return next(u for u in self.state.users if u.email == self.email)
@@ -104,8 +114,10 @@ class SimContext:
         if value is None:
             return None
         if request.match_info.get("v") == "3":
-            if not (isinstance(value, dict) and value.get("type") == "doc"):
+            if not isinstance(value, dict):
                 raise JiraHttpError(400, errors={name: ADF_REQUIRED})
+            if adf.problems(value):
+                raise JiraHttpError(400, (INVALID_ADF,))
             return value
         if not isinstance(value, str):
             raise JiraHttpError(400, errors={name: f"Field '{name}' must be a string."})
@@ -115,13 +127,15 @@ class SimContext:
         """Queue webhook deliveries about ``subject`` (hooks filter on it by JQL).
 
         The payload carries the issue in REST v2 form unless ``extra`` supplies a trimmed
-        ``issue`` (comment and attachment events do).
+        ``issue`` (comment events do) or ``issue=None`` (attachment events carry none).
         """
-        v2 = View(view.base, "2")
-        payload: dict[str, Any] = {"timestamp": int(time.time() * 1000), "webhookEvent": event,
-                                   "user": v2.user(self.caller()), "issue": v2.issue(subject)}
+        v2 = view.as_v2()
+        payload: dict[str, Any] = {"timestamp": self.state.clock.epoch_ms(),
+                                   "webhookEvent": event, "user": v2.user(self.caller()),
+                                   "issue": v2.issue(subject)}
         payload.update(extra)
-        self.deliveries.publish(event, payload, subject)
+        self.deliveries.publish(event, {k: v for k, v in payload.items() if v is not None},
+                                subject, view.zone)
 
 
 async def json_body(request: web.Request) -> Any:

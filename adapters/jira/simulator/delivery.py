@@ -3,7 +3,11 @@
 Signed (``X-Hub-Signature: sha256=<hmac>`` when the webhook has a secret), identified
 (``X-Atlassian-Webhook-Identifier``, stable across retries), retried on 408/409/425/429/5xx
 and connection failures with ``X-Atlassian-Webhook-Retry: n``. Knobs make deliveries arrive
-twice (``duplicate``) or in reverse order within a batch (``reorder``), as real ones can.
+twice (``duplicate``) or in reverse order within a batch (``reorder``), as real ones can;
+``comment_updates_issue`` also raises ``jira:issue_updated`` (``issue_commented`` …) for
+every comment change, as Jira Cloud does, so a receiver sees the comment twice.
+Dynamic (app) webhooks stop at their expiry; one event matching several of them for the
+same URL is delivered once, naming them all in ``matchedWebhookIds``.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import hashlib
 import hmac
 import itertools
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import aiohttp
 import anyio
 import msgspec
 
+from adapters.jira.simulator.clock import SimClock
 from adapters.jira.simulator.jql import JqlError, parse
 from adapters.jira.simulator.state import Issue
 
@@ -35,14 +41,22 @@ class Hook:
     secret: str | None = None
     enabled: bool = True
     exclude_body: bool = False
+    expires_at: datetime | None = None  # dynamic (app) webhooks only
 
-    def wants(self, event: str, issue: Issue | None) -> bool:
-        if not self.enabled or event not in self.events:
+    @property
+    def dynamic(self) -> bool:
+        return self.expires_at is not None
+
+    def live(self, now: datetime) -> bool:
+        return self.expires_at is None or now < self.expires_at
+
+    def wants(self, event: str, issue: Issue | None, zone: tzinfo, now: datetime) -> bool:
+        if not self.enabled or event not in self.events or not self.live(now):
             return False
         if not self.jql or issue is None:
             return True
         try:
-            return parse(self.jql).predicate(issue.query_view())
+            return parse(self.jql, zone=zone, now=now).predicate(issue.query_view())
         except JqlError:
             return False
 
@@ -62,7 +76,9 @@ class Deliveries:
     retry_base: float = 0.5
     duplicate: bool = False
     reorder: bool = False
+    comment_updates_issue: bool = False
     batch_window: float = 0.05
+    clock: SimClock = field(default_factory=SimClock)
     hooks: dict[int, Hook] = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
     _queue: list[tuple[Hook, str, str, bytes]] = field(default_factory=list)
@@ -77,13 +93,26 @@ class Deliveries:
         self.hooks[hook.id] = hook
         return hook
 
-    def publish(self, event: str, payload: dict[str, Any], issue: Issue | None) -> None:
+    def publish(self, event: str, payload: dict[str, Any], issue: Issue | None,
+                zone: tzinfo = UTC) -> None:
+        """Queue ``payload`` for every hook that wants it (JQL read in ``zone``)."""
+        now = self.clock.now()
+        dynamic: dict[str, list[Hook]] = {}
         for hook in self.hooks.values():
-            if hook.wants(event, issue):
-                body = msgspec.json.encode({} if hook.exclude_body else payload)
-                self._queue.append((hook, str(next(self._ids)), event, body))
-                self._idle.clear()
+            if not hook.wants(event, issue, zone, now):
+                continue
+            if hook.dynamic:
+                dynamic.setdefault(hook.url, []).append(hook)
+            else:
+                self._enqueue(hook, event, {} if hook.exclude_body else payload)
+        for hooks in dynamic.values():
+            self._enqueue(hooks[0], event,
+                          {**payload, "matchedWebhookIds": [h.id for h in hooks]})
         self._wake.set()
+
+    def _enqueue(self, hook: Hook, event: str, payload: dict[str, Any]) -> None:
+        self._queue.append((hook, str(next(self._ids)), event, msgspec.json.encode(payload)))
+        self._idle.clear()
 
     @property
     def pending(self) -> int:

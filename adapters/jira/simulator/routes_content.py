@@ -7,13 +7,16 @@ import hmac
 from typing import Any
 
 import msgspec
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from adapters.jira.simulator.context import JiraHttpError, SimContext, json_body, reply
 from adapters.jira.simulator.render import View
 from adapters.jira.simulator.state import Attachment, Comment, Issue, RemoteLink
 
 PROPERTY_LIMIT = 32768
+COMMENT_EVENT_TYPES = {"comment_created": "issue_commented",
+                       "comment_updated": "issue_comment_edited",
+                       "comment_deleted": "issue_comment_deleted"}
 MEDIA_KEY = b"jira-simulator-media"
 
 
@@ -104,9 +107,30 @@ class ContentRoutes:
         return web.Response(status=204)
 
     def _publish_comment(self, view: View, event: str, comment: Comment, issue: Issue) -> None:
-        v2 = View(view.base, "2")
+        v2 = view.as_v2()
         self.ctx.publish(view, event, issue, comment=v2.comment(comment, issue),
                          issue=_issue_stub(v2, issue))
+        if self.ctx.deliveries.comment_updates_issue:
+            self.ctx.publish(view, "jira:issue_updated", issue,
+                             issue_event_type_name=COMMENT_EVENT_TYPES[event],
+                             comment=v2.comment(comment, issue))
+
+    def _publish_attachment(self, view: View, event: str, attachment: Attachment,
+                            issue: Issue) -> None:
+        """Cloud's attachment events name no issue; the matching ``jira:issue_updated``
+        (changelog field ``Attachment``) is how a receiver learns which issue it was."""
+        added = event == "attachment_created"
+        item = {"field": "Attachment", "fieldtype": "jira", "fieldId": "attachment",
+                "from": None if added else attachment.id,
+                "fromString": None if added else attachment.filename,
+                "to": attachment.id if added else None,
+                "toString": attachment.filename if added else None}
+        history_id = self.ctx.state.record_change(issue, self.ctx.caller(), [item])
+        self.ctx.publish(view, event, issue, issue=None,
+                         attachment=view.as_v2().attachment(attachment, metadata=True))
+        self.ctx.publish(view, "jira:issue_updated", issue,
+                         issue_event_type_name="issue_updated",
+                         changelog={"id": history_id, "items": [item]})
 
     # -- attachments ------------------------------------------------------------------
     async def attach(self, request: web.Request) -> web.Response:
@@ -118,10 +142,10 @@ class ContentRoutes:
         reader = await request.multipart()
         saved = []
         while (part := await reader.next()) is not None:
-            if getattr(part, "name", None) != "file":
+            if not isinstance(part, BodyPartReader) or part.name != "file":
                 continue
             content = bytearray()
-            while chunk := await part.read_chunk():  # type: ignore[union-attr]
+            while chunk := await part.read_chunk():
                 content.extend(chunk)
                 if len(content) > self.ctx.attachment_limit:
                     raise JiraHttpError(413, ("The file exceeds the maximum attachment size.",))
@@ -132,9 +156,7 @@ class ContentRoutes:
             raise JiraHttpError(400, ("No file was attached.",))
         view = self.ctx.view(request)
         for attachment in saved:
-            self.ctx.publish(view, "attachment_created", issue,
-                             attachment=view.attachment(attachment, metadata=True),
-                             issue=_issue_stub(view, issue))
+            self._publish_attachment(view, "attachment_created", attachment, issue)
         return reply([view.attachment(a) for a in saved])
 
     async def attachment_settings(self, request: web.Request) -> web.Response:
@@ -153,10 +175,7 @@ class ContentRoutes:
         attachment = self._attachment(request)
         issue = self.ctx.state.issues[attachment.issue_id]
         issue.attachments.remove(attachment)
-        view = self.ctx.view(request)
-        self.ctx.publish(view, "attachment_deleted", issue,
-                         attachment=view.attachment(attachment, metadata=True),
-                         issue=_issue_stub(view, issue))
+        self._publish_attachment(self.ctx.view(request), "attachment_deleted", attachment, issue)
         return web.Response(status=204)
 
     async def attachment_content(self, request: web.Request) -> web.StreamResponse:
@@ -275,10 +294,11 @@ def _issue_stub(view: View, issue: Issue) -> dict[str, Any]:
 
 
 def _link(view: View, issue: Issue, link: RemoteLink) -> dict[str, Any]:
-    body = link.body
-    return {"id": link.id, "self": f"{view.api}/issue/{issue.key}/remotelink/{link.id}",
-            "globalId": link.global_id, "application": body.get("application"),
-            "relationship": body.get("relationship"), "object": body.get("object")}
+    """A ``RemoteIssueLink``; parts the caller never set are left out, not null."""
+    shown = {"id": link.id, "self": f"{view.api}/issue/{issue.key}/remotelink/{link.id}",
+             "globalId": link.global_id, "application": link.body.get("application"),
+             "relationship": link.body.get("relationship"), "object": link.body.get("object")}
+    return {k: v for k, v in shown.items() if v is not None}
 
 
 def _file(attachment: Attachment) -> web.Response:

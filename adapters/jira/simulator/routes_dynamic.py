@@ -1,31 +1,43 @@
 """Dynamic webhooks (``/rest/api/3/webhook``): for OAuth 2.0 and Connect apps only.
 
-Registrations expire after 30 days unless refreshed, carry a JQL filter, are unsigned,
-and cannot subscribe to attachment events — as on Jira Cloud.
+Registrations expire after 30 days unless refreshed (then they neither deliver nor list),
+carry a JQL filter, are unsigned, and cannot subscribe to attachment events — as on Jira
+Cloud. Expiry follows the simulator clock.
 """
 
 from __future__ import annotations
 
-import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from adapters.jira.simulator.context import JiraHttpError, SimContext, json_body, reply
+from adapters.jira.simulator.delivery import Hook
 from adapters.jira.simulator.jql import JqlError, parse
 
 APP_CALLER = web.RequestKey("app_caller", bool)
 DYNAMIC_EVENTS = frozenset({
     "jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "comment_created",
     "comment_updated", "comment_deleted", "issue_property_set", "issue_property_deleted"})
-LIFETIME_MS = 30 * 24 * 3600 * 1000
+LIFETIME = timedelta(days=30)
 ONLY_APPS = "Only Connect and OAuth 2.0 apps can use this operation."
 
 
 class DynamicWebhookRoutes:
     def __init__(self, ctx: SimContext) -> None:
         self.ctx = ctx
-        self.expiry: dict[int, int] = {}
+
+    def _live(self) -> list[Hook]:
+        """The caller's unexpired dynamic webhooks; expired ones are forgotten."""
+        now = self.ctx.state.now()
+        hooks = self.ctx.deliveries.hooks
+        for hook in [h for h in hooks.values() if h.dynamic and not h.live(now)]:
+            del hooks[hook.id]
+        return [h for h in hooks.values() if h.dynamic]
+
+    def _expiry(self) -> datetime:
+        return self.ctx.state.now() + LIFETIME
 
     def add_to(self, router: web.UrlDispatcher) -> None:
         path = "/rest/api/{v:[23]}/webhook"
@@ -51,18 +63,16 @@ class DynamicWebhookRoutes:
                 results.append({"errors": [problem]})
                 continue
             hook = self.ctx.deliveries.add_hook(
-                name=f"dynamic-{len(self.expiry) + 1}", url=body["url"],
-                events=list(item["events"]), jql=item["jqlFilter"], secret=None)
-            self.expiry[hook.id] = _now_ms() + LIFETIME_MS
+                name=f"dynamic-{len(self._live()) + 1}", url=body["url"],
+                events=list(item["events"]), jql=item["jqlFilter"], secret=None,
+                expires_at=self._expiry())
             results.append({"createdWebhookId": hook.id})
         return reply({"webhookRegistrationResult": results})
 
     async def list(self, request: web.Request) -> web.Response:
         self._require_app(request)
-        hooks = [self.ctx.deliveries.hooks[i] for i in self.expiry
-                 if i in self.ctx.deliveries.hooks]
         values = [{"id": h.id, "events": h.events, "jqlFilter": h.jql, "url": h.url,
-                   "expirationDate": self.expiry[h.id]} for h in hooks]
+                   "expirationDate": _epoch_ms(h.expires_at)} for h in self._live()]
         return reply({"startAt": 0, "maxResults": 100, "total": len(values), "isLast": True,
                       "values": values})
 
@@ -71,19 +81,21 @@ class DynamicWebhookRoutes:
         ids = (await json_body(request) or {}).get("webhookIds")
         if not isinstance(ids, list):
             raise JiraHttpError(400, ("webhookIds must be provided.",))
+        live = {h.id for h in self._live()}
         for hook_id in ids:
-            if self.expiry.pop(int(hook_id), None) is not None:
-                self.ctx.deliveries.hooks.pop(int(hook_id), None)
+            if int(hook_id) in live:
+                del self.ctx.deliveries.hooks[int(hook_id)]
         return web.Response(status=202)
 
     async def refresh(self, request: web.Request) -> web.Response:
         self._require_app(request)
         ids = (await json_body(request) or {}).get("webhookIds") or []
-        expiration = _now_ms() + LIFETIME_MS
-        for hook_id in ids:
-            if int(hook_id) in self.expiry:
-                self.expiry[int(hook_id)] = expiration
-        return reply({"expirationDate": expiration})
+        expiration = self._expiry()
+        wanted = {int(i) for i in ids}
+        for hook in self._live():
+            if hook.id in wanted:
+                hook.expires_at = expiration
+        return reply({"expirationDate": _epoch_ms(expiration)})
 
 
 def _problem(item: Any) -> str:
@@ -101,5 +113,5 @@ def _problem(item: Any) -> str:
     return ""
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+def _epoch_ms(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment else None

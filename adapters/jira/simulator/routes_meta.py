@@ -1,8 +1,7 @@
-"""Server info, identity, fields, projects/statuses, webhook registration, /_sim control."""
+"""Server info, identity and users, fields, projects/statuses, admin webhook registration."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
@@ -10,18 +9,14 @@ from aiohttp import web
 from adapters.jira.simulator.context import JiraHttpError, SimContext, json_body, reply
 from adapters.jira.simulator.delivery import Hook
 from adapters.jira.simulator.render import View
-from adapters.jira.simulator.state import CATEGORIES, CUSTOM_FIELDS, ISSUE_TYPES, Project
+from adapters.jira.simulator.state import (
+    CATEGORIES,
+    CUSTOM_FIELDS,
+    ISSUE_TYPES,
+    SYSTEM_FIELDS,
+    Project,
+)
 
-SYSTEM_FIELDS = [
-    ("summary", "Summary", "string"), ("description", "Description", "string"),
-    ("issuetype", "Issue Type", "issuetype"), ("project", "Project", "project"),
-    ("status", "Status", "status"), ("labels", "Labels", "array"),
-    ("priority", "Priority", "priority"), ("assignee", "Assignee", "user"),
-    ("reporter", "Reporter", "user"), ("created", "Created", "datetime"),
-    ("updated", "Updated", "datetime"), ("duedate", "Due date", "date"),
-    ("comment", "Comment", "comments-page"), ("attachment", "Attachment", "array"),
-    ("resolution", "Resolution", "resolution"),
-]
 WEBHOOK_PATH = "/rest/webhooks/1.0/webhook"
 
 
@@ -34,7 +29,9 @@ class MetaRoutes:
         router.add_get(f"{api}/serverInfo", self.server_info)
         router.add_get(f"{api}/myself", self.myself)
         router.add_get(f"{api}/field", self.fields)
+        router.add_get(f"{api}/user", self.user)
         router.add_get(f"{api}/project", self.projects)
+        router.add_get(f"{api}/project/search", self.search_projects)
         router.add_get(f"{api}/project/{{project}}", self.project)
         router.add_get(f"{api}/project/{{project}}/statuses", self.project_statuses)
         router.add_get(f"{api}/issuetype", self.issue_types)
@@ -46,19 +43,26 @@ class MetaRoutes:
         router.add_put(f"{WEBHOOK_PATH}/{{id:\\d+}}", self.update_hook)
         router.add_delete(f"{WEBHOOK_PATH}/{{id:\\d+}}", self.delete_hook)
         router.add_get("/rest/applinks/latest/listApplicationlinks", self.application_links)
-        router.add_get("/_sim/state", self.sim_state)
-        router.add_post("/_sim/rate-limit", self.sim_rate_limit)
-        router.add_post("/_sim/webhooks", self.sim_webhooks)
 
     async def server_info(self, request: web.Request) -> web.Response:
         view = self.ctx.view(request)
         return reply({"baseUrl": view.base, "version": "1001.0.0-SNAPSHOT",
                       "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud",
                       "buildNumber": 100295, "serverTitle": "Jira", "scmInfo": "simulator",
-                      "serverTime": self.ctx.state.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")})
+                      "serverTime": view.time(self.ctx.state.now())})
 
     async def myself(self, request: web.Request) -> web.Response:
-        return reply(self.ctx.view(request).user(self.ctx.caller()))
+        return reply(self.ctx.view(request).account(self.ctx.caller()))
+
+    async def user(self, request: web.Request) -> web.Response:
+        account_id = request.query.get("accountId")
+        if not account_id:
+            raise JiraHttpError(400, ("The accountId query parameter needs to be provided.",))
+        user = self.ctx.state.user(account_id)
+        if user is None:
+            raise JiraHttpError(404, ("Specified user does not exist or you do not have "
+                                      "required permissions",))
+        return reply(self.ctx.view(request).account(user))
 
     async def fields(self, request: web.Request) -> web.Response:
         system = [{"id": fid, "key": fid, "name": name, "custom": False, "orderable": True,
@@ -82,6 +86,35 @@ class MetaRoutes:
         view = self.ctx.view(request)
         return reply([view.project(p) for p in self.ctx.state.projects.values()])
 
+    async def search_projects(self, request: web.Request) -> web.Response:
+        """``project/search``: Cloud's paged project list (``PageBeanProject``)."""
+        query = request.query
+        try:
+            start = max(0, int(query.get("startAt", 0)))
+            size = max(1, min(int(query.get("maxResults", 50)), 100))
+        except ValueError:
+            raise JiraHttpError(400, ("startAt and maxResults must be integers.",)) from None
+        order = query.get("orderBy", "key")
+        if order.lstrip("+-") not in ("key", "name", "id"):
+            raise JiraHttpError(400, (f"Invalid orderBy value '{order}'.",))
+        wanted = {k.upper() for k in _listed(query.getall("keys", []))}
+        text = query.get("query", "").lower()
+        projects = [p for p in self.ctx.state.projects.values()
+                    if (not wanted or p.key in wanted)
+                    and (text in p.key.lower() or text in p.name.lower())]
+        field = order.lstrip("+-")
+        projects.sort(key=lambda p: int(p.id) if field == "id" else getattr(p, field),
+                      reverse=order.startswith("-"))
+        view = self.ctx.view(request)
+        url = request.url
+        page: dict[str, Any] = {
+            "self": str(url), "maxResults": size, "startAt": start, "total": len(projects),
+            "isLast": start + size >= len(projects),
+            "values": [view.project(p) for p in projects[start:start + size]]}
+        if not page["isLast"]:
+            page["nextPage"] = str(url.update_query(startAt=start + size, maxResults=size))
+        return reply(page)
+
     async def project(self, request: web.Request) -> web.Response:
         view = self.ctx.view(request)
         project = self._project(request)
@@ -92,7 +125,8 @@ class MetaRoutes:
         view = self.ctx.view(request)
         project = self._project(request)
         statuses = [view.status(s) for s in project.workflow.statuses]
-        return reply([{**view.issue_type(*t), "statuses": statuses} for t in ISSUE_TYPES])
+        return reply([{"self": f"{view.api}/issuetype/{type_id}", "id": type_id, "name": name,
+                       "subtask": False, "statuses": statuses} for type_id, name in ISSUE_TYPES])
 
     async def issue_types(self, request: web.Request) -> web.Response:
         view = self.ctx.view(request)
@@ -159,30 +193,6 @@ class MetaRoutes:
         del self.ctx.deliveries.hooks[self._hook(request).id]
         return web.Response(status=204)
 
-    # -- simulator control ----------------------------------------------------------------
-    async def sim_state(self, request: web.Request) -> web.Response:
-        state = self.ctx.state
-        return reply({
-            "issues": [{"id": i.id, "key": i.key, "status": i.status.name,
-                        "summary": i.fields.get("summary"), "comments": len(i.comments),
-                        "attachments": len(i.attachments)} for i in state.issues.values()],
-            "webhooks": len(self.ctx.deliveries.hooks),
-            "deliveries": [asdict(a) for a in self.ctx.deliveries.attempts[-200:]],
-            "pending_deliveries": self.ctx.deliveries.pending,
-        })
 
-    async def sim_rate_limit(self, request: web.Request) -> web.Response:
-        return reply(_update(self.ctx.limits, await json_body(request),
-                             ("rate", "burst", "issue_writes", "issue_window", "retry_after")))
-
-    async def sim_webhooks(self, request: web.Request) -> web.Response:
-        return reply(_update(self.ctx.deliveries, await json_body(request),
-                             ("duplicate", "reorder", "retries", "retry_base")))
-
-
-def _update(target: Any, changes: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
-    if not isinstance(changes, dict) or set(changes) - set(allowed):
-        raise JiraHttpError(400, (f"Known settings: {', '.join(allowed)}",))
-    for name, value in changes.items():
-        setattr(target, name, type(getattr(target, name))(value))
-    return {name: getattr(target, name) for name in allowed}
+def _listed(values: list[str]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]

@@ -1,17 +1,19 @@
 """In-memory Jira Cloud: projects with workflows, issues, comments, attachments, links.
 
 Everything is stored once; the HTTP layer renders it for v2 (plain strings) or v3 (ADF).
-Ids are deterministic: issues, comments and attachments count up from 10000.
+Ids are deterministic: issues, comments and attachments count up from 10000. Search reads
+an index that can lag behind the issues (``index_delay``), as Jira Cloud's does.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.jira import adf
+from adapters.jira.simulator.clock import SimClock
 
 CATEGORIES = {
     "new": {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
@@ -21,6 +23,9 @@ CATEGORIES = {
 }
 ISSUE_TYPES = [("10001", "Task"), ("10002", "Bug"), ("10003", "Story")]
 SUMMARY_LIMIT = 255
+DEFAULT_TIME_ZONE = "America/Los_Angeles"
+PRIORITIES = [("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low"), ("5", "Lowest")]
+DEFAULT_PRIORITY = ("3", "Medium")
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ class User:
     account_id: str
     name: str
     email: str
+    time_zone: str = DEFAULT_TIME_ZONE
+    email_visible: bool = True  # False = the user's privacy setting hides it (null)
 
 
 @dataclass
@@ -136,6 +143,8 @@ class Issue:
     properties: dict[str, Any] = field(default_factory=dict)
     changelog: list[dict[str, Any]] = field(default_factory=list)
     writes: list[float] = field(default_factory=list)  # for the per-issue write limit
+    indexed: dict[str, Any] | None = None  # what search sees; None = not indexed yet
+    pending_index: list[tuple[datetime, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def status(self) -> Status:
@@ -145,35 +154,63 @@ class Issue:
         return {"project": self.project.key, "issuetype": self.issue_type[1], "key": self.key,
                 "id": self.id, "status": self.status.name,
                 "summary": self.fields.get("summary", ""), "updated": self.updated,
-                "created": self.created}
+                "created": self.created, "labels": list(self.fields.get("labels") or []),
+                "assignee": getattr(self.fields.get("assignee"), "account_id", None)}
 
 
-CUSTOM_FIELDS = [
+CUSTOM_FIELDS: list[dict[str, Any]] = [
     {"id": "customfield_10010", "name": "Zoho Record", "schema": {"type": "string",
      "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield"}},
     {"id": "customfield_10011", "name": "Deal Amount", "schema": {"type": "number",
      "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float"}},
+    {"id": "customfield_10012", "name": "Region", "schema": {"type": "option",
+     "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select"}},
 ]
+SYSTEM_FIELDS = [
+    ("summary", "Summary", "string"), ("description", "Description", "string"),
+    ("environment", "Environment", "string"),
+    ("issuetype", "Issue Type", "issuetype"), ("project", "Project", "project"),
+    ("status", "Status", "status"), ("labels", "Labels", "array"),
+    ("priority", "Priority", "priority"), ("assignee", "Assignee", "user"),
+    ("reporter", "Reporter", "user"), ("created", "Created", "datetime"),
+    ("updated", "Updated", "datetime"), ("duedate", "Due date", "date"),
+    ("comment", "Comment", "comments-page"), ("attachment", "Attachment", "array"),
+    ("resolution", "Resolution", "resolution"),
+    ("resolutiondate", "Resolved", "datetime"),
+]
+FIELD_NAMES = {**{fid: name for fid, name, _ in SYSTEM_FIELDS},
+               **{f["id"]: f["name"] for f in CUSTOM_FIELDS}}
+SELECT_OPTIONS = {"customfield_10012": {"10100": "EMEA", "10101": "Americas", "10102": "APAC"}}
 
 
 class JiraState:
-    def __init__(self, *, seed: bool = True) -> None:
-        self.users = [User("5b10a2844c20165700ede21g", "Bridge Bot", "bridge@example.com"),
-                      User("5b10ac8d82e05b22cc7d4ef5", "Ann Agent", "ann@example.com")]
+    def __init__(self, *, seed: bool = True, clock: SimClock | None = None,
+                 time_zone: str = DEFAULT_TIME_ZONE, index_delay: float = 0.0) -> None:
+        self.clock = clock or SimClock()
+        self.index_delay = index_delay  # seconds before a change is visible to search
+        self.users = [User("5b10a2844c20165700ede21g", "Bridge Bot", "bridge@example.com",
+                           time_zone),
+                      User("5b10ac8d82e05b22cc7d4ef5", "Ann Agent", "ann@example.com",
+                           time_zone)]
         self.projects: dict[str, Project] = {}
         self.issues: dict[str, Issue] = {}
         self._issue_ids = itertools.count(10000)
         self._comment_ids = itertools.count(10000)
         self._attachment_ids = itertools.count(10000)
         self._link_ids = itertools.count(10000)
+        self._history_ids = itertools.count(10000)
         self.add_project("SUP", "Support", default_workflow())
         self.add_project("ENG", "Engineering", review_workflow())
         if seed:
             self._seed()
 
-    @staticmethod
-    def now() -> datetime:
-        return datetime.now(UTC)
+    def now(self) -> datetime:
+        """Jira keeps timestamps to the millisecond."""
+        moment = self.clock.now()
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+    def user(self, account_id: str) -> User | None:
+        return next((u for u in self.users if u.account_id == account_id), None)
 
     def add_project(self, key: str, name: str, workflow: Workflow) -> Project:
         project = Project(str(10000 + len(self.projects)), key, name, workflow)
@@ -194,25 +231,47 @@ class JiraState:
     def create_issue(self, project: Project, issue_type: tuple[str, str], fields: dict[str, Any],
                      reporter: User) -> Issue:
         now = self.now()
+        defaults: dict[str, Any] = {"labels": [], "priority": DEFAULT_PRIORITY}
         issue = Issue(str(next(self._issue_ids)), f"{project.key}-{project.next_number}",
                       project, issue_type, project.workflow.statuses[0].id, reporter, now, now,
-                      fields)
+                      {**defaults, **fields})
         project.next_number += 1
         self.issues[issue.id] = issue
+        self.reindex(issue)
         return issue
 
-    def record_change(self, issue: Issue, author: User, items: list[dict[str, Any]]) -> None:
+    def record_change(self, issue: Issue, author: User, items: list[dict[str, Any]]) -> str:
+        """Bump ``updated``, append a changelog entry; returns the entry's id."""
+        self.touch(issue)
+        history_id = str(next(self._history_ids))
+        issue.changelog.append({"id": history_id, "author": author, "created": issue.updated,
+                                "items": items})
+        return history_id
+
+    def touch(self, issue: Issue) -> None:
         issue.updated = self.now()
-        if items:
-            issue.changelog.append({"id": str(10000 + sum(len(i.changelog)
-                                                          for i in self.issues.values())),
-                                    "author": author, "created": issue.updated, "items": items})
+        self.reindex(issue)
+
+    def reindex(self, issue: Issue) -> None:
+        snapshot = issue.query_view()
+        if self.index_delay <= 0:
+            issue.indexed, issue.pending_index = snapshot, []
+        else:
+            visible_at = self.now() + timedelta(seconds=self.index_delay)
+            issue.pending_index.append((visible_at, snapshot))
+
+    def searchable(self, issue: Issue) -> dict[str, Any] | None:
+        """The issue as the search index currently sees it (None = not visible yet)."""
+        now = self.now()
+        while issue.pending_index and issue.pending_index[0][0] <= now:
+            issue.indexed = issue.pending_index.pop(0)[1]
+        return issue.indexed
 
     def add_comment(self, issue: Issue, body: dict[str, Any], author: User) -> Comment:
         now = self.now()
         comment = Comment(str(next(self._comment_ids)), body, author, now, now)
         issue.comments.append(comment)
-        issue.updated = now
+        self.touch(issue)
         return comment
 
     def add_attachment(self, issue: Issue, filename: str, mime: str, content: bytes,
@@ -220,7 +279,6 @@ class JiraState:
         attachment = Attachment(str(next(self._attachment_ids)), issue.id, filename, mime,
                                 content, author, self.now())
         issue.attachments.append(attachment)
-        issue.updated = attachment.created
         return attachment
 
     def attachment(self, attachment_id: str) -> Attachment | None:

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.jira.adf import to_adf, to_text
+from adapters.jira.adf import problems, to_adf, to_text
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789.,!?", min_size=1, max_size=8)
 
@@ -40,6 +40,25 @@ def test_adf_never_holds_empty_text_nodes(text: str) -> None:
     document = to_adf(text)
     assert document["type"] == "doc" and document["version"] == 1
     walk(document)
+
+
+@given(st.text(max_size=200))
+def test_anything_we_convert_is_adf_jira_accepts(text: str) -> None:
+    assert problems(to_adf(text)) == []
+
+
+def test_problems_name_what_jira_would_refuse() -> None:
+    assert problems("plain") == ["the top-level node must be of type 'doc'"]
+    found = problems({"type": "doc", "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": ""},
+                                          {"type": "text", "text": "x",
+                                           "marks": [{"type": "sparkle"}]}]},
+        {"type": "marquee"}, "not a node"]})
+    assert found == ['the document needs "version": 1',
+                     "doc.content[0].content[0]: text nodes need non-empty text",
+                     "doc.content[0].content[1]: unknown mark {'type': 'sparkle'}",
+                     "doc.content[1]: unknown node type 'marquee'",
+                     "doc.content[2]: a node must be an object"]
 
 
 def test_structure_of_each_construct() -> None:

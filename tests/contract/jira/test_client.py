@@ -30,7 +30,9 @@ async def test_create_get_edit_delete(jira: Jira) -> None:
     assert issue.fields["summary"] == "Printer fixed"
     assert issue.fields["labels"] == ["hardware"]
     assert issue.fields["status"]["statusCategory"]["key"] == "new"
-    assert issue.fields["updated"].endswith("+0000")
+    zone = await jira.client.time_zone()
+    assert issue.updated_at is not None
+    assert issue.updated_at.utcoffset() == issue.updated_at.astimezone(zone).utcoffset()
     items = [i for h in issue.changelog["histories"] for i in h["items"]]  # type: ignore[index]
     assert {"summary", "labels"} <= {i["field"] for i in items}
     await jira.client.delete_issue(created.key)

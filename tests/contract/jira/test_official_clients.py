@@ -7,6 +7,8 @@ from atlassian import Jira as AtlassianJira
 from atlassian.jira import JiraCloud
 from jira import JIRA
 
+from adapters.jira.simulator.state import default_workflow
+
 from .conftest import Jira
 
 
@@ -41,12 +43,13 @@ def atlassian_scenario(url: str, email: str, token: str) -> dict:
     legacy.create_or_update_issue_remote_links(key, "https://crm.zoho.com/x", "Zoho record",
                                                global_id="zoho:apa")
     found = legacy.jql("project = ENG")
+    projects = [p["key"] for p in legacy.projects()]  # cloud mode: paged project/search
     cloud = JiraCloud(url=url, username=email, password=token)
     v3 = cloud.get_issue(key)
     return {"key": key, "summary": legacy.get_issue(key)["fields"]["summary"],
             "status": v3["fields"]["status"]["name"], "found": len(found["issues"]),
             "attachments": len(v3["fields"]["attachment"]),
-            "links": len(legacy.get_issue_remote_links(key))}
+            "links": len(legacy.get_issue_remote_links(key)), "projects": projects}
 
 
 async def test_pycontribs_jira(jira: Jira) -> None:
@@ -63,6 +66,8 @@ async def test_pycontribs_jira(jira: Jira) -> None:
 
 
 async def test_atlassian_python_api(jira: Jira) -> None:
+    for n in range(60):  # more than one default page (50): the client follows nextPage
+        jira.sim.state.add_project(f"P{n:02d}", f"Project {n}", default_workflow())
     result = await anyio.to_thread.run_sync(atlassian_scenario, jira.url, jira.sim.ctx.email,
                                             jira.sim.ctx.api_token)
     assert result["summary"] == "From APA, edited"
@@ -70,6 +75,7 @@ async def test_atlassian_python_api(jira: Jira) -> None:
     assert result["found"] == 2  # the seeded ENG story and this bug
     assert result["attachments"] == 1
     assert result["links"] == 1
+    assert result["projects"] == ["ENG", *(f"P{n:02d}" for n in range(60)), "SUP"]
 
 
 async def test_v2_and_v3_share_state(jira: Jira) -> None:

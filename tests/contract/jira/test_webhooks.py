@@ -5,7 +5,6 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from actors.supervisor import Supervisor
@@ -16,7 +15,7 @@ from bridge.runtime import Runtime
 from bridge.secretbox import SecretBox
 from bridge.store import SqliteStore
 
-from .conftest import Jira
+from .conftest import Jira, Receiver, receiving
 
 SECRET = "round-trip-secret"
 EVENTS = ["jira:issue_created", "jira:issue_updated", "comment_created"]
@@ -74,28 +73,11 @@ async def test_duplicates_collapse_to_one_event(jira: Jira, bridge) -> None:
     assert len(await runtime.store.inbox_pending("sup")) == 1
 
 
-class Receiver:
-    def __init__(self, fail_first: int = 0) -> None:
-        self.fail_first = fail_first
-        self.seen: list[tuple[str, str | None, bytes]] = []
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.seen.append((request.headers["X-Atlassian-Webhook-Identifier"],
-                          request.headers.get("X-Atlassian-Webhook-Retry"), body))
-        if self.fail_first > 0:
-            self.fail_first -= 1
-            return web.Response(status=500)
-        return web.Response(status=204)
-
-
 @pytest.fixture
 async def receiver() -> AsyncIterator[tuple[str, Receiver]]:
     target = Receiver(fail_first=1)
-    app = web.Application()
-    app.router.add_post("/hook", target.handle)
-    async with TestServer(app) as server:
-        yield str(server.make_url("/hook")), target
+    async with receiving(target) as url:
+        yield url, target
 
 
 async def test_failed_delivery_is_retried_with_header(jira: Jira, receiver) -> None:
