@@ -94,3 +94,4 @@ class SciActor:
             return
         self._inbox_failures = 0
         self._next_inbox = None
+        self._next_retry = self._clock()  # a pass may have left writes to retry

@@ -26,9 +26,9 @@ from bridge.engine import state as link_state
 from bridge.engine.metrics import CONFLICTS, OUTBOX_DEPTH, PARKED_ITEMS, SYNC_ERRORS, SYNC_LATENCY
 from bridge.engine.state import LinkState
 from bridge.sci import SciConfig
-from bridge.sides.base import SideError, ZohoSide
+from bridge.sides.base import SideError, StaleWrite, ZohoSide
 from bridge.sides.jira import JiraSide
-from bridge.store import InboxItem, Link, OutboxDraft, OutboxItem, Store, SyncEntry, UnitOfWork
+from bridge.store import Link, OutboxDraft, OutboxItem, Store, SyncEntry, UnitOfWork
 from bridge.sync import intents as wire
 from bridge.sync import keys
 from bridge.sync.convert import Context, ConversionError, FieldKind
@@ -139,21 +139,25 @@ class SciEngine:
     async def process_inbox(self) -> None:
         """Close every pending event: one pass per affected issue (a burst is one pass)."""
         while items := await self._store.inbox_pending(self.sci.id, limit=200):
-            by_issue: dict[str, list[InboxItem]] = defaultdict(list)
+            by_issue: dict[str, list[int]] = defaultdict(list)
+            deleted: set[str] = set()
             ignored: list[tuple[int, str]] = []
             for item in items:
-                issue, why = _issue_of(item.payload)
-                if issue:
-                    by_issue[issue].append(item)
-                else:
-                    ignored.append((item.event_id, why))
+                event = _event_of(item.payload)
+                if isinstance(event, str):
+                    ignored.append((item.event_id, event))
+                    continue
+                issue = event.issue.id or event.issue.key if event.issue else ""
+                by_issue[issue].append(item.event_id)
+                if event.webhookEvent == "jira:issue_deleted":
+                    deleted.add(issue)
             if ignored:
                 await self._store.commit(UnitOfWork(
                     sci_id=self.sci.id, events=[(e, "skipped", why) for e, why in ignored]))
             for issue, events in by_issue.items():
-                await self._sync_issue(issue, [e.event_id for e in events])
+                await self._sync_issue(issue, events, "jira" if issue in deleted else "")
 
-    async def _sync_issue(self, issue: str, events: Sequence[int]) -> None:
+    async def _sync_issue(self, issue: str, events: Sequence[int], deleted: str) -> None:
         if not await self.start():
             # Keep the events pending; the next tick retries once the sides work again.
             raise NotReady(self.problem)
@@ -164,7 +168,7 @@ class SciEngine:
                 sci_id=self.sci.id, events=[(e, "skipped", "issue is not linked")
                                             for e in events]))
             return
-        await self.sync_link(link, events=events)
+        await self.sync_link(link, events=events, deleted=deleted)
 
     async def _find_link_by_key(self, key: str) -> Link | None:
         return next((lk for lk in await self._store.list_links(self.sci.id)
@@ -204,9 +208,25 @@ class SciEngine:
             except NotReady:
                 self._seen.pop(f"z:{record.id}", None)
                 return handled  # the cursor stays: the next poll comes back here
+        handled += await self._zoho_deletions(cursor)
         if newest > cursor:
             await self._store.commit(UnitOfWork(sci_id=self.sci.id,
                                                 cursors={ZOHO_CURSOR: repr(newest)}))
+        return handled
+
+    async def _zoho_deletions(self, since: float) -> int:
+        _, zoho = self.sides
+        try:
+            gone = await zoho.deleted_since(since)
+        except RemoteError as exc:
+            self._remote_trouble("zoho_deleted", exc)
+            return 0
+        handled = 0
+        for record_id in gone:
+            link = await self._store.find_link(self.sci.id, zoho_record_id=record_id)
+            if link is not None:
+                handled += 1
+                await self.sync_link(link, deleted="zoho")
         return handled
 
     async def _poll_jira_side(self) -> int:
@@ -257,9 +277,10 @@ class SciEngine:
 
     # -- one pass for one link --------------------------------------------------------------
     async def sync_link(self, link: Link, *, events: Sequence[int] = (),
-                        jira: JiraSnapshot | None = None,
-                        zoho: ZohoSnapshot | None = None) -> None:
-        """One pass for one link; raises ``NotReady`` when a side cannot be read."""
+                        jira: JiraSnapshot | None = None, zoho: ZohoSnapshot | None = None,
+                        deleted: str = "") -> None:
+        """One pass for one link; raises ``NotReady`` when a side cannot be read.
+        ``deleted``: the side ("jira"/"zoho") that reported the item deleted."""
         item = keys.link_item(link.id)
         closing = [(e, "done", "synced") for e in events]
         if item in await self._store.parked_items(self.sci.id):
@@ -279,7 +300,7 @@ class SciEngine:
             self._remote_trouble("read", exc)
             raise NotReady(str(exc)) from exc
         if jira is None or zoho is None:
-            await self._gone(link, closing, "Jira issue" if jira is None else "Zoho record")
+            await self._gone(link, closing, jira, deleted)
             return
         current = link_state.load(await self._store.get_synced_state(link.id))
         queued = [(entry, intent) for entry in await self._store.outbox_items(self.sci.id, item)
@@ -317,8 +338,25 @@ class SciEngine:
             sci_id=self.sci.id, events=closing, outbox=drafts, superseded=superseded,
             states={link.id: link_state.dump(fresh)}, history=history))
 
-    async def _gone(self, link: Link, closing: list[tuple[int, str, str]], what: str) -> None:
-        """One side was deleted: unlink (never delete the other side) and say so."""
+    async def _gone(self, link: Link, closing: list[tuple[int, str, str]],
+                    jira: JiraSnapshot | None, deleted: str) -> None:
+        """A side cannot be read. Only a deletion the system itself reports (Jira's
+        ``issue_deleted`` event, Zoho CRM's deleted-records list) unlinks — never deleting the
+        other side, which gets a comment; anything else (a lost permission looks the same)
+        is reported on the link and the link is kept."""
+        missing = "jira" if jira is None else "zoho"
+        what = "Jira issue" if missing == "jira" else "Zoho record"
+        if deleted != missing:
+            problem = (f"cannot read the {what} of {link.jira_issue_key} ↔ "
+                       f"{link.zoho_record_id}: deleted, or the account lost access")
+            current = link_state.load(await self._store.get_synced_state(link.id))
+            history = [] if problem in current.problems else [
+                self._entry("zoho_to_jira", self._clock(), 0, 1, problem, link.id)]
+            current.problems = [problem]
+            await self._store.commit(UnitOfWork(
+                sci_id=self.sci.id, events=closing, history=history,
+                states={link.id: link_state.dump(current)}))
+            return
         await self._store.delete_link(link.id)
         summary = (f"{what} of link {link.jira_issue_key} ↔ {link.zoho_record_id} was deleted;"
                    " unlinked")
@@ -326,6 +364,21 @@ class SciEngine:
             sci_id=self.sci.id, events=closing,
             history=[self._entry("zoho_to_jira", self._clock(), 1, 0, summary, link.id)]))
         log.info("link.removed", link_id=link.id, reason=summary)
+        await self._tell_survivor(link, missing)
+
+    async def _tell_survivor(self, link: Link, missing: str) -> None:
+        jira, zoho = self.sides
+        try:
+            if missing == "zoho":
+                await jira.comment(link.jira_issue_key, (
+                    f"The linked Zoho record {link.zoho_record_id} was deleted in Zoho; this "
+                    f"issue is no longer synchronized by \"{self.sci.name}\"."))
+            else:
+                text = (f"The linked Jira issue {link.jira_issue_key} was deleted; this record "
+                        f"is no longer synchronized by \"{self.sci.name}\".")
+                await zoho.link_note(link.zoho_record_id, text, marker=text)
+        except RemoteError as exc:
+            self._remote_trouble("unlink_note", exc)
 
     # -- auto-create ------------------------------------------------------------------------
     async def _consider_create(self, record: ZohoSnapshot) -> None:
@@ -449,6 +502,9 @@ class SciEngine:
             SYNC_ERRORS.labels(self.sci.id, "workflow").inc()
         except RemoteError as exc:
             return await self._failed(entry, exc)
+        except StaleWrite as exc:  # a fresh pass decides again (see retry_due)
+            await self._store.outbox_retry(entry.id, self._clock(), str(exc))
+            return False
         except (SideError, ConversionError) as exc:
             await self._dead(entry, str(exc), "data")
             return False
@@ -601,15 +657,15 @@ def _decoded(entry: OutboxItem) -> Intent | None:
         return None
 
 
-def _issue_of(payload: bytes) -> tuple[str, str]:
-    """(issue id or key, "") for an event that concerns an issue, else ("", why not)."""
+def _event_of(payload: bytes) -> _Event | str:
+    """The event if it names an issue, else why it is skipped."""
     try:
         event = _event_decoder.decode(payload)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        return "", f"undecodable event: {exc}"
+        return f"undecodable event: {exc}"
     if event.issue is None or not (event.issue.id or event.issue.key):
-        return "", f"{event.webhookEvent or 'event'} names no issue"
-    return event.issue.id or event.issue.key, ""
+        return f"{event.webhookEvent or 'event'} names no issue"
+    return event
 
 
 def _agree(base: Base, decided: Sequence[Intent]) -> Base:

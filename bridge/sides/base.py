@@ -16,6 +16,11 @@ class SideError(Exception):
     """A problem with the data or set-up of one side that retrying will not fix."""
 
 
+class StaleWrite(Exception):
+    """A conditional write was refused: the target changed after we read it. The item
+    gets a fresh pass instead of a retry of the stale write."""
+
+
 class ZohoMetadata(msgspec.Struct, frozen=True):
     zone: str
     statuses: tuple[ZohoStatus, ...]
@@ -33,10 +38,12 @@ class ZohoSide(Protocol):
         """Records modified at or after ``since`` (epoch s), oldest first."""
 
     async def deleted_since(self, since: float) -> list[str]:
-        """Ids of records deleted at or after ``since``."""
+        """Ids of records Zoho itself lists as deleted at or after ``since``."""
 
     async def update(self, record_id: str, fields: Mapping[str, Any],
-                     unmodified_since: float) -> None: ...
+                     unmodified_since: float) -> None:
+        """Write ``fields``; ``StaleWrite`` when the record changed after
+        ``unmodified_since`` (where the API can tell)."""
 
     async def set_status(self, record_id: str, status: str) -> None: ...
 

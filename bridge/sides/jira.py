@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 
 from adapters.http import Outcome
 from adapters.jira.client import CreatedIssue, Issue, JiraClient, JiraError, NoTransition
+from adapters.jira.timefmt import parse_jira_time
 from bridge.sides.base import SideError
 from bridge.sync import keys
-from bridge.sync.convert import FieldKind, parse_time, parse_zone
+from bridge.sync.convert import FieldKind
 from bridge.sync.model import JiraSnapshot, JiraStatus, StatusCategory
 from bridge.sync.status import TransitionOption, next_transition
 
@@ -45,16 +46,14 @@ class JiraSide:
                                *fields})
         # status name → statuses seen reachable in one step (learned from transitions).
         self._graph: dict[str, set[str]] = defaultdict(set)
-        self._zone = "UTC"
 
     async def metadata(self) -> JiraMetadata:
-        me = await self.client.myself()
-        self._zone = str(me.get("timeZone") or "UTC")
+        zone = str(await self.client.time_zone())
         by_type = await self.client.statuses(self.project)
         statuses = tuple(JiraStatus(s.name, _category(s.statusCategory.key))
                          for s in by_type.get(self.issue_type, []))
         kinds = {f["id"]: _kind(f) for f in await self.client.fields()}
-        return JiraMetadata(self._zone, statuses, kinds)
+        return JiraMetadata(zone, statuses, kinds)
 
     def browse_url(self, key: str) -> str:
         return f"{self.client.site_url}/browse/{key}"
@@ -75,7 +74,7 @@ class JiraSide:
         return JiraSnapshot(
             id=issue.id, key=issue.key, fields=issue.fields,
             status=JiraStatus(str(status.get("name", "")), _category(category)),
-            updated=parse_time(updated).timestamp() if updated else 0.0,
+            updated=parse_jira_time(updated).timestamp() if updated else 0.0,
         )
 
     def in_scope(self, snapshot: JiraSnapshot) -> bool:
@@ -85,10 +84,10 @@ class JiraSide:
 
     async def changed_since(self, since: float) -> list[JiraSnapshot]:
         """Issues of the SCI's scope updated at or after ``since`` (minus the overlap)."""
-        moment = datetime.fromtimestamp(since, parse_zone(self._zone)) - POLL_OVERLAP
-        literal = moment.strftime("%Y-%m-%d %H:%M")
+        literal = await self.client.jql_instant(datetime.fromtimestamp(since, UTC)
+                                                - POLL_OVERLAP)
         jql = (f'project = {self.project} AND issuetype = "{self.issue_type}" '
-               f'AND updated >= "{literal}" ORDER BY updated ASC')
+               f"AND updated >= {literal} ORDER BY updated ASC")
         return [self._snapshot(i) async for i in self.client.search(jql, fields=self._fields)]
 
     async def update(self, key: str, fields: Mapping[str, Any]) -> None:
@@ -127,15 +126,18 @@ class JiraSide:
     async def find_created(self, sci_id: str, record_id: str, since: float
                            ) -> CreatedIssue | None:
         """An issue an earlier attempt created for the record (found by its mark)."""
-        moment = datetime.fromtimestamp(since, parse_zone(self._zone)) - POLL_OVERLAP
-        jql = (f'project = {self.project} AND created >= "{moment:%Y-%m-%d %H:%M}" '
-               "ORDER BY created ASC")
+        literal = await self.client.jql_instant(datetime.fromtimestamp(since, UTC)
+                                                - POLL_OVERLAP)
+        jql = f"project = {self.project} AND created >= {literal} ORDER BY created ASC"
         mark = keys.issue_mark(sci_id, record_id)
         async for issue in self.client.search(jql, fields=("summary",),
                                               properties=(keys.ISSUE_PROPERTY,)):
             if issue.properties.get(keys.ISSUE_PROPERTY) == mark:
                 return CreatedIssue(issue.id, issue.key)
         return None
+
+    async def comment(self, key: str, text: str) -> None:
+        await self.client.add_comment(key, text)
 
     async def remote_link(self, key: str, record_id: str, url: str, title: str) -> None:
         await self.client.upsert_remote_link(

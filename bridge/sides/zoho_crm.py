@@ -6,9 +6,14 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.zoho.crm import ZohoCrmClient
-from bridge.sides.base import SideError, ZohoMetadata, kind_for_zoho_type, requested_fields
-from bridge.sync.convert import parse_time
+from adapters.zoho.crm.client import ZohoCrmClient, ZohoCrmConflict, parse_zoho_time
+from bridge.sides.base import (
+    SideError,
+    StaleWrite,
+    ZohoMetadata,
+    kind_for_zoho_type,
+    requested_fields,
+)
 from bridge.sync.model import ZohoSnapshot
 from bridge.sync.status import ZohoStatus
 
@@ -56,7 +61,7 @@ class CrmSide:
         return ZohoSnapshot(
             id=record_id, title=title, url=self.record_url(record_id), fields=dict(record),
             status=str(status) if status not in (None, "-None-") else "",
-            modified=parse_time(modified).timestamp() if modified else 0.0)
+            modified=parse_zoho_time(modified).timestamp() if modified else 0.0)
 
     async def changed_since(self, since: float) -> list[ZohoSnapshot]:
         # Zoho keeps whole seconds and answers "modified after": step back one second and
@@ -66,15 +71,20 @@ class CrmSide:
                 self.client.records(self.module, self._fields, modified_since=moment)]
 
     async def deleted_since(self, since: float) -> list[str]:
-        return []  # deletions surface as a missing record when the link is next synced
+        moment = datetime.fromtimestamp(since - 1, UTC)
+        return [d.id for d in await self.client.deleted(self.module, since=moment)]
 
     async def update(self, record_id: str, fields: Mapping[str, Any],
                      unmodified_since: float) -> None:
-        results = await self.client.update(self.module, [{"id": record_id, **fields}])
-        failed = [r for r in results if r.status != "success"]
-        if failed:
-            raise SideError(f"Zoho CRM refused the update of {record_id}: "
-                            + "; ".join(f"{r.code} {r.message} {r.details}" for r in failed))
+        guard = datetime.fromtimestamp(unmodified_since, UTC) if unmodified_since else None
+        try:
+            result = await self.client.update_one(self.module, record_id, dict(fields),
+                                                  unmodified_since=guard)
+        except ZohoCrmConflict as exc:
+            raise StaleWrite(f"{record_id} changed in Zoho CRM since it was read") from exc
+        if not result.ok:
+            raise SideError(f"Zoho CRM refused the update of {record_id}: {result.code} "
+                            f"{result.message} {result.details}")
 
     async def set_status(self, record_id: str, status: str) -> None:
         await self.update(record_id, {self.status_field: status}, 0.0)

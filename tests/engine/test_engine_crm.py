@@ -1,6 +1,9 @@
 """The engine against the Jira and Zoho CRM simulators: auto-create, both directions,
 rules, echoes, conflicts, unconvertible values and dead letters."""
 
+import anyio
+import msgspec
+
 from bridge.engine import state as link_state
 from bridge.store import OutboxDraft, UnitOfWork
 from bridge.sync import intents as wire
@@ -167,3 +170,56 @@ async def test_refused_write_becomes_a_dead_letter_and_parks_only_that_link(
     dead = await world.store.list_dead_letters("cases")
     assert len(dead) == 1 and dead[0].item == keys.link_item(link.id)
     assert keys.link_item(link.id) in await world.store.parked_items("cases")
+
+
+async def linked_pair(world: World, engine) -> tuple[str, str, object]:
+    record = await new_case(world)
+    issue = await world.jira.create_issue({"project": {"key": "SUP"},
+                                           "issuetype": {"name": "Task"}, "summary": "x"})
+    return record, issue.key, await engine.link_manually(issue.key, record)
+
+
+async def test_record_deleted_in_zoho_unlinks_and_comments_on_the_issue(world: World) -> None:
+    engine = world.build()
+    await engine.start()
+    record, key, _ = await linked_pair(world, engine)
+    await world.crm.delete("Cases", [record])
+    await engine.poll()
+    assert await world.store.list_links("cases") == []
+    comments = [c.text async for c in world.jira.comments(key)]
+    assert any(f"Zoho record {record} was deleted" in c for c in comments)
+    assert (await world.jira.get_issue(key)).key == key  # the issue itself stays
+
+
+async def test_unreadable_issue_without_a_deletion_event_keeps_the_link(world: World) -> None:
+    engine = world.build()
+    await engine.start()
+    _, key, link = await linked_pair(world, engine)
+    await world.jira.delete_issue(key)  # looks the same as a lost permission: a 404
+    await engine.sync_link(link)
+    (kept,) = await world.store.list_links("cases")
+    state = link_state.load(await world.store.get_synced_state(kept.id))
+    assert any("deleted, or the account lost access" in p for p in state.problems)
+    # The deletion event is the evidence that unlinks.
+    await world.store.inbox_append("jira", "d1", msgspec.json.encode(
+        {"webhookEvent": "jira:issue_deleted", "issue": {"id": kept.jira_issue_id,
+                                                         "key": key}}), ["cases"])
+    await engine.process_inbox()
+    assert await world.store.list_links("cases") == []
+
+
+async def test_zoho_edit_racing_our_write_is_not_overwritten(world: World) -> None:
+    engine = world.build()
+    await engine.start()
+    record, key, link = await linked_pair(world, engine)
+    await world.jira.edit_issue(key, fields={"summary": "from Jira"})
+    jira = await engine.sides[0].snapshot(key)
+    zoho = await engine.sides[1].snapshot(record)
+    await anyio.sleep(1.1)  # Zoho keeps whole seconds: the racing edit must be later
+    await world.crm.update("Cases", [{"id": record, "Subject": "from Zoho, meanwhile"}])
+    await engine.sync_link(link, jira=jira, zoho=zoho)  # decided on the older read
+    assert (await world.crm.record("Cases", record))["Subject"] == "from Zoho, meanwhile"
+    await engine.retry_due()  # the refused write becomes a fresh pass
+    fields = await issue_fields(world, key)
+    assert fields["summary"] == "from Zoho, meanwhile"
+    assert (await world.crm.record("Cases", record))["Subject"] == "from Zoho, meanwhile"
