@@ -67,13 +67,15 @@ def secret_box(config: Config) -> SecretBox:
 
 
 def actor_plan(
-    config: Config, store: Store, connections: Callable[[], Connections]
+    runtime: Runtime, connections: Callable[[], Connections]
 ) -> dict[str, tuple[str, ActorFactory]]:
     """{sci id: (fingerprint, factory)} for every enabled SCI; a restart builds a fresh
     engine from config and store."""
+    config = runtime.config
 
     def factory(sci: SciConfig) -> ActorFactory:
-        return lambda: SciActor(engine_for(sci, config, store, connections))
+        return lambda: SciActor(engine_for(sci, config, runtime.store, connections,
+                                           runtime.channels))
 
     return {
         sci.id: (fingerprint(sci, config), factory(sci))
@@ -186,7 +188,7 @@ class Daemon:
 
     async def _reconcile(self) -> list[str]:
         runtime = self.runtime
-        plan = actor_plan(runtime.config, runtime.store, lambda: self.connections)
+        plan = actor_plan(runtime, lambda: self.connections)
         return await runtime.supervisor.reconcile(plan, runtime.config.daemon.drain_timeout)
 
     async def _shutdown(self, runner: web.AppRunner) -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from actors.messages import InboxArrived
+from actors.messages import InboxArrived, PollNow
 from actors.supervisor import Supervisor
 from bridge.config import Config
+from bridge.engine.channels import ChannelRegistry
 from bridge.store import Store
 
 
@@ -21,10 +22,15 @@ class Runtime:
     # Connection name → what is wrong with it (empty when usable); filled by the daemon.
     connection_problems: dict[str, str] = field(default_factory=dict)
     migrations_done: bool = False
+    channels: ChannelRegistry = field(default_factory=ChannelRegistry)
 
     def webhook_secret(self) -> str:
         jira = self.config.jira
         return jira.webhook_secret if jira else ""
+
+    def wake(self, sci_id: str, reason: str) -> bool:
+        """Ask an SCI to poll now (a Zoho change notification, a manual sync)."""
+        return self.supervisor.offer(sci_id, PollNow(reason))
 
     def notify_actors(self, event_id: int, sci_ids: list[str]) -> None:
         """Wake the actors; a full mailbox is fine, the event is already in the inbox."""

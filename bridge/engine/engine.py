@@ -23,11 +23,13 @@ from actors.backoff import Backoff
 from adapters.http import Outcome, RemoteError
 from adapters.jira.client import NoTransition
 from bridge.engine import state as link_state
+from bridge.engine.channels import ChannelRegistry
 from bridge.engine.metrics import CONFLICTS, OUTBOX_DEPTH, PARKED_ITEMS, SYNC_ERRORS, SYNC_LATENCY
 from bridge.engine.state import LinkState
 from bridge.sci import SciConfig
 from bridge.sides.base import SideError, StaleWrite, ZohoSide
 from bridge.sides.jira import JiraSide
+from bridge.sides.zoho_crm import CrmSide
 from bridge.store import Link, OutboxDraft, OutboxItem, Store, SyncEntry, UnitOfWork
 from bridge.sync import intents as wire
 from bridge.sync import keys
@@ -55,6 +57,8 @@ Sides = tuple[JiraSide, ZohoSide]
 SidesFactory = Callable[[], Awaitable[Sides]]
 RETRY = Backoff(base=2.0, cap=300.0)
 AUTH_RETRY = 60.0
+CHANNEL_LIFETIME = 24 * 3600.0  # Zoho allows at most a week
+CHANNEL_RENEW_BEFORE = 6 * 3600.0
 ZOHO_CURSOR = "zoho_modified"
 JIRA_CURSOR = "jira_updated"
 
@@ -81,9 +85,17 @@ class Effects(msgspec.Struct, kw_only=True):
     link_id: str = ""
 
 
+class Notifications(msgspec.Struct, frozen=True):
+    """Where Zoho CRM should send change notifications for this daemon."""
+
+    url: str
+    channels: ChannelRegistry
+
+
 class SciEngine:
     def __init__(self, sci: SciConfig, store: Store, sides: SidesFactory, *,
-                 poll_jira: bool = False, clock: Callable[[], float] = time.time) -> None:
+                 poll_jira: bool = False, notifications: Notifications | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.sci = sci
         self.poll_interval = sci.poll_interval
         self._store = store
@@ -97,6 +109,8 @@ class SciEngine:
         self.ctx = Context()
         self.problem = "not started"
         self._seen: dict[str, bytes] = {}  # item → digest of the content last handled
+        self._notifications = notifications
+        self._channel_until = 0.0
         self._pass_id = 0
 
     # -- start-up ---------------------------------------------------------------------------
@@ -178,6 +192,7 @@ class SciEngine:
         """One Zoho poll (and a Jira poll when Jira is polled); returns changes handled."""
         if not await self.start():
             return 0
+        await self._keep_channel()
         handled = await self._poll_zoho()
         if self._poll_jira:
             handled += await self._poll_jira_side()
@@ -213,6 +228,24 @@ class SciEngine:
             await self._store.commit(UnitOfWork(sci_id=self.sci.id,
                                                 cursors={ZOHO_CURSOR: repr(newest)}))
         return handled
+
+    async def _keep_channel(self) -> None:
+        """Keep a CRM notification channel open, renewed long before it expires; polling
+        stays on as the backstop, so a failure here is logged, never fatal."""
+        _, zoho = self.sides
+        now = self._clock()
+        if self._notifications is None or not isinstance(zoho, CrmSide) or \
+                now < self._channel_until - CHANNEL_RENEW_BEFORE:
+            return
+        channel_id, token = self._notifications.channels.register(self.sci.id)
+        until = now + CHANNEL_LIFETIME
+        try:
+            await zoho.watch(channel_id, self._notifications.url, token, until)
+        except RemoteError as exc:
+            self._remote_trouble("watch", exc)
+            return
+        self._channel_until = until
+        log.info("zoho.channel_open", channel_id=channel_id, until=until)
 
     async def _zoho_deletions(self, since: float) -> int:
         _, zoho = self.sides

@@ -13,7 +13,8 @@ import msgspec
 
 from bridge.config import Config
 from bridge.connections import Connections
-from bridge.engine.engine import SciEngine, Sides
+from bridge.engine.channels import ChannelRegistry
+from bridge.engine.engine import Notifications, SciEngine, Sides
 from bridge.sci import SciConfig
 from bridge.sides.base import SideError, ZohoSide
 from bridge.sides.jira import JiraSide
@@ -21,9 +22,12 @@ from bridge.sides.zoho_crm import CrmSide
 from bridge.sides.zoho_projects import ProjectsSide
 from bridge.store import Store
 
+ZOHO_CRM_PATH = "/webhooks/zoho/crm"
+
 
 def engine_for(sci: SciConfig, config: Config, store: Store,
-               connections: Callable[[], Connections]) -> SciEngine:
+               connections: Callable[[], Connections],
+               channels: ChannelRegistry) -> SciEngine:
     """``connections`` is read when the engine starts, so a reload's new clients are used."""
 
     async def sides() -> Sides:
@@ -37,7 +41,10 @@ def engine_for(sci: SciConfig, config: Config, store: Store,
         return jira, await _zoho_side(sci, current)
 
     delivery = config.jira.delivery if config.jira else "webhook"
-    return SciEngine(sci, store, sides, poll_jira=delivery in ("poll", "both"))
+    public = config.daemon.public_url.rstrip("/")
+    notifications = Notifications(f"{public}{ZOHO_CRM_PATH}", channels) if public else None
+    return SciEngine(sci, store, sides, poll_jira=delivery in ("poll", "both"),
+                     notifications=notifications)
 
 
 async def _zoho_side(sci: SciConfig, connections: Connections) -> ZohoSide:

@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from bridge.http import health, webhooks
+from bridge.engine.wiring import ZOHO_CRM_PATH
+from bridge.http import health, webhooks, zoho
 from bridge.http.keys import RUNTIME
 from bridge.http.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from bridge.runtime import Runtime
@@ -49,4 +50,5 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", health.metrics)
     app.router.add_post("/webhooks/jira", webhooks.jira_webhook)
+    app.router.add_post(ZOHO_CRM_PATH, zoho.zoho_crm_notification)
     return app

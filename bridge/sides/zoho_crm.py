@@ -89,6 +89,11 @@ class CrmSide:
     async def set_status(self, record_id: str, status: str) -> None:
         await self.update(record_id, {self.status_field: status}, 0.0)
 
+    async def watch(self, channel_id: str, notify_url: str, token: str, until: float) -> None:
+        """Ask Zoho to call ``notify_url`` on every change in the module until ``until``."""
+        expiry = datetime.fromtimestamp(until, UTC)
+        await self.client.watch(channel_id, [f"{self.module}.all"], notify_url, token, expiry)
+
     async def link_note(self, record_id: str, text: str, marker: str) -> None:
         notes = await self.client.notes(self.module, record_id)
         if any(marker in str(n.get("Note_Content", "")) for n in notes):

@@ -5,6 +5,8 @@ import anyio
 import msgspec
 
 from bridge.engine import state as link_state
+from bridge.engine.channels import ChannelRegistry
+from bridge.engine.engine import Notifications
 from bridge.store import OutboxDraft, UnitOfWork
 from bridge.sync import intents as wire
 from bridge.sync import keys
@@ -223,3 +225,17 @@ async def test_zoho_edit_racing_our_write_is_not_overwritten(world: World) -> No
     fields = await issue_fields(world, key)
     assert fields["summary"] == "from Zoho, meanwhile"
     assert (await world.crm.record("Cases", record))["Subject"] == "from Zoho, meanwhile"
+
+
+async def test_poll_opens_a_notification_channel_and_keeps_it(world: World) -> None:
+    registry = ChannelRegistry()
+    notify = Notifications("http://127.0.0.1:9/webhooks/zoho/crm", registry)
+    engine = world.build(notifications=notify)
+    await engine.poll()
+    (watch,) = await world.crm.watches()
+    assert watch["notify_url"] == notify.url
+    assert watch["events"] == ["Cases.all"]
+    assert registry.sci_for(str(watch["channel_id"]), watch["token"]) == "cases"
+    assert registry.sci_for(str(watch["channel_id"]), "forged") is None
+    await engine.poll()  # still fresh: not registered again
+    assert len(await world.crm.watches()) == 1
