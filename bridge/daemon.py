@@ -75,7 +75,7 @@ def actor_plan(
 
     def factory(sci: SciConfig) -> ActorFactory:
         return lambda: SciActor(engine_for(sci, config, runtime.store, connections,
-                                           runtime.channels))
+                                           runtime.channels, runtime.sci_problems))
 
     return {
         sci.id: (fingerprint(sci, config), factory(sci))

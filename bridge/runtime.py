@@ -23,6 +23,8 @@ class Runtime:
     connection_problems: dict[str, str] = field(default_factory=dict)
     migrations_done: bool = False
     channels: ChannelRegistry = field(default_factory=ChannelRegistry)
+    # SCI id → why its engine cannot sync yet (empty when syncing); written by the engines.
+    sci_problems: dict[str, str] = field(default_factory=dict)
 
     def webhook_secret(self) -> str:
         jira = self.config.jira
@@ -50,4 +52,8 @@ class Runtime:
             for name, problem in sorted(self.connection_problems.items())
             if problem
         )
+        running = {sci.id for sci in self.config.sci if sci.enabled}
+        problems.extend(f"sci {sci_id}: {problem}"
+                        for sci_id, problem in sorted(self.sci_problems.items())
+                        if problem and sci_id in running)
         return problems

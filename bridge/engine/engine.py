@@ -50,6 +50,7 @@ from bridge.sync.intents import (
 )
 from bridge.sync.model import Base, JiraSnapshot, ZohoSnapshot
 from bridge.sync.policy import Policy, policy_for
+from bridge.sync.status import ZohoStatus
 
 log = structlog.get_logger("bridge.engine")
 
@@ -95,6 +96,7 @@ class Notifications(msgspec.Struct, frozen=True):
 class SciEngine:
     def __init__(self, sci: SciConfig, store: Store, sides: SidesFactory, *,
                  poll_jira: bool = False, notifications: Notifications | None = None,
+                 problems: dict[str, str] | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.sci = sci
         self.poll_interval = sci.poll_interval
@@ -107,7 +109,9 @@ class SciEngine:
         self.policy = Policy()
         self.catalog = Catalog()
         self.ctx = Context()
-        self.problem = "not started"
+        # SCI id → why it cannot sync (shared with readiness; "" when fine).
+        self._problems = {} if problems is None else problems
+        self._report_problem("starting")
         self._seen: dict[str, bytes] = {}  # item → digest of the content last handled
         self._notifications = notifications
         self._channel_until = 0.0
@@ -134,14 +138,18 @@ class SciEngine:
         self._jira, self._zoho = jira, zoho
         for name in (ZOHO_CURSOR, JIRA_CURSOR):
             await self._cursor(name)  # a new SCI starts from now
-        self.problem = ""
+        self._report_problem("")
         log.info("engine.started", fields=len(self.policy.fields), zoho=zoho.system)
         return True
 
+    @property
+    def problem(self) -> str:
+        return self._problems.get(self.sci.id, "")
+
     def _report_problem(self, problem: str) -> None:
-        if problem != self.problem:
+        if problem != self.problem and problem not in ("starting", ""):
             log.warning("engine.problem", problem=problem)
-        self.problem = problem
+        self._problems[self.sci.id] = problem
 
     @property
     def sides(self) -> Sides:
@@ -335,6 +343,7 @@ class SciEngine:
         if jira is None or zoho is None:
             await self._gone(link, closing, jira, deleted)
             return
+        self._learn_status(zoho)
         current = link_state.load(await self._store.get_synced_state(link.id))
         queued = [(entry, intent) for entry in await self._store.outbox_items(self.sci.id, item)
                   for intent in [_decoded(entry)] if isinstance(intent, FIELD_WRITES)]
@@ -344,6 +353,19 @@ class SciEngine:
         await self._commit_pass(link, current, decided, closing, started,
                                 superseded=[entry.id for entry, _ in queued])
         await self._execute_item(item)
+
+    def _learn_status(self, zoho: ZohoSnapshot) -> None:
+        """Zoho Projects lists statuses without saying which close an item; records do."""
+        if zoho.status_closed is None:
+            return
+        known = self.catalog.zoho_statuses
+        if any(s.name == zoho.status and s.closed == zoho.status_closed for s in known):
+            return
+        learned = ZohoStatus(zoho.status, zoho.status_closed)
+        statuses = tuple(learned if s.name == zoho.status else s for s in known)
+        if learned not in statuses:
+            statuses += (learned,)
+        self.catalog = msgspec.structs.replace(self.catalog, zoho_statuses=statuses)
 
     async def _commit_pass(self, link: Link, current: LinkState, decided: list[Intent],
                            closing: list[tuple[int, str, str]], started: float,

@@ -27,7 +27,7 @@ ZOHO_CRM_PATH = "/webhooks/zoho/crm"
 
 def engine_for(sci: SciConfig, config: Config, store: Store,
                connections: Callable[[], Connections],
-               channels: ChannelRegistry) -> SciEngine:
+               channels: ChannelRegistry, problems: dict[str, str]) -> SciEngine:
     """``connections`` is read when the engine starts, so a reload's new clients are used."""
 
     async def sides() -> Sides:
@@ -44,7 +44,7 @@ def engine_for(sci: SciConfig, config: Config, store: Store,
     public = config.daemon.public_url.rstrip("/")
     notifications = Notifications(f"{public}{ZOHO_CRM_PATH}", channels) if public else None
     return SciEngine(sci, store, sides, poll_jira=delivery in ("poll", "both"),
-                     notifications=notifications)
+                     notifications=notifications, problems=problems)
 
 
 async def _zoho_side(sci: SciConfig, connections: Connections) -> ZohoSide:

@@ -55,7 +55,7 @@ def sandbox() -> Iterator[dict]:
 
 @pytest.fixture
 def write_config(tmp_path: Path, sandbox: dict, free_port):
-    def write(tmp: Path = tmp_path, sup_interval: float = 30.0) -> Path:
+    def write(tmp: Path = tmp_path, sup_interval: float = 30.0, crm: bool = True) -> Path:
         jira = sandbox["jira"]
         (tmp / "creds").mkdir(exist_ok=True)
         (tmp / "creds" / "hook").write_text(SECRET)
@@ -67,11 +67,19 @@ def write_config(tmp_path: Path, sandbox: dict, free_port):
             f'[daemon]\ndrain_timeout = 5.0\npublic_url = "http://127.0.0.1:{port}"\n'
             f'[jira]\nsite_url = "{jira["base_url"]}"\nemail = "{jira["email"]}"\n'
             'api_token = "credential:jira-token"\nwebhook_secret = "credential:hook"\n'
-            + SCIS.format(sup_interval=sup_interval)
+            + (zoho_crm(sandbox["zoho"]) if crm else "") + SCIS.format(sup_interval=sup_interval)
         )
         return path
 
     return write
+
+
+def zoho_crm(zoho: dict) -> str:
+    """The sandbox's Zoho CRM as the SCIs' connection (by its refresh token)."""
+    return (f'[zoho.crm]\nclient_id = "{zoho["client_id"]}"\n'
+            f'client_secret = "{zoho["client_secret"]}"\n'
+            f'refresh_token = "{zoho["refresh_token"]}"\n'
+            f'accounts_url = "{zoho["accounts_url"]}"\napi_url = "{zoho["crm_api_url"]}"\n')
 
 
 class Daemon:
@@ -186,7 +194,7 @@ def test_lifecycle_ready_health_metrics_watchdog_stop(write_config, daemon_facto
     assert SECRET not in logs
 
 
-def test_webhook_event_reaches_the_sci_history(tmp_path: Path, write_config,
+def test_webhook_event_reaches_the_sci(tmp_path: Path, write_config,
                                                daemon_factory) -> None:
     config = write_config()
     daemon = daemon_factory(config)
@@ -197,26 +205,16 @@ def test_webhook_event_reaches_the_sci_history(tmp_path: Path, write_config,
         [sys.executable, "-c", _INSPECT, str(tmp_path / "bridge.db")],
         capture_output=True, text=True, check=True,
     )
-    summary = json.loads(check.stdout)
-    assert summary["pending"] + sum("SUP-7" in line for line in summary["history"]) == 1
-    if summary["history"]:
-        assert "status To Do → Done" in summary["history"][0]
+    # Handled before exit (SUP-7 is linked to no Zoho record), or still pending: never lost.
+    (target,) = json.loads(check.stdout)["targets"]
+    assert target in (["pending", ""], ["skipped", "issue is not linked"])
 
 
 _INSPECT = """
-import json, sys, anyio
-from bridge.secretbox import SecretBox
-from bridge.store import SqliteStore
-
-async def main():
-    store = SqliteStore(sys.argv[1], SecretBox(SecretBox.generate_key()))
-    await store.open()
-    pending = len(await store.inbox_pending("sup"))
-    history = [e.summary for e in await store.recent_syncs("sup")]
-    await store.close()
-    print(json.dumps({"pending": pending, "history": history}))
-
-anyio.run(main)
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT status, outcome FROM inbox_targets WHERE sci_id = 'sup'").fetchall()
+print(json.dumps({"targets": rows}))
 """
 
 
@@ -281,16 +279,15 @@ async def test_jira_change_arrives_through_the_registered_webhook(
     assert daemon.stop() == 0
     check = subprocess.run([sys.executable, "-c", _INSPECT, str(tmp_path / "bridge.db")],
                            capture_output=True, text=True, check=True)
-    summary = json.loads(check.stdout)
-    change = "SUP-2: summary Renewal call for Acme Corp → Renewal call moved to Friday"
-    # Journaled before shutdown, or still pending in the inbox: never lost.
-    assert summary["pending"] + sum(change in h for h in summary["history"]) == 1
+    # Handled before shutdown, or still pending in the inbox: never lost.
+    (target,) = json.loads(check.stdout)["targets"]
+    assert target in (["pending", ""], ["skipped", "issue is not linked"])
 
 
 def test_declarative_zoho_connections_survive_restarts(
         tmp_path: Path, sandbox: dict, write_config, daemon_factory) -> None:
     zoho = sandbox["zoho"]
-    config = write_config()
+    config = write_config(crm=False)
     (tmp_path / "creds" / "zoho-secret").write_text(zoho["client_secret"])
     (tmp_path / "creds" / "zoho-code").write_text(zoho["code"])
     (tmp_path / "creds" / "zoho-refresh").write_text(zoho["refresh_token"])
