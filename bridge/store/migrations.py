@@ -111,6 +111,15 @@ CREATE INDEX sync_history_recent ON sync_history (sci_id, id DESC);
     (2, "one dead letter per idempotency key", """
 CREATE UNIQUE INDEX dead_letters_key ON dead_letters (idempotency_key);
 """),
+    (3, "API tokens for the admin API (only their hashes)", """
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL
+);
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]
