@@ -98,6 +98,8 @@ async def seed(store: Store) -> None:
         assert await store.outbox_put(draft)
         (item,) = [i for i in await store.outbox_due("support-cases", now + 1) if
                    i.idempotency_key == key]
+        for attempt in range(5):
+            await store.outbox_retry(item.id, now + 2**attempt, reason)
         await store.outbox_dead(item.id, reason)
 
 
