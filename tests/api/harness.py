@@ -32,7 +32,7 @@ ADMIN = ("ada", "correct horse battery staple")
 USER = ("uma", "a different long password")
 # Cheap parameters keep the tests fast; verification reads them from the hash itself.
 _HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-_HASHES = {name: _HASHER.hash(password) for name, password in (ADMIN, USER)}
+HASHES = {name: _HASHER.hash(password) for name, password in (ADMIN, USER)}
 
 SCIS: list[dict[str, Any]] = [
     {"id": "support-cases", "name": "Support tasks ⇄ CRM cases", "mode": "two_way",
@@ -70,8 +70,8 @@ def build_config(tmp_path: Path, sims: dict[str, Any], **ui: Any) -> Config:
                          "refresh_token": zoho["refresh_token"],
                          "accounts_url": zoho["accounts_url"], "api_url": zoho["crm_api_url"]}},
         "ui": {"session_key": Fernet.generate_key().decode(),
-               "user": [{"name": ADMIN[0], "password_hash": _HASHES[ADMIN[0]], "role": "admin"},
-                        {"name": USER[0], "password_hash": _HASHES[USER[0]], "role": "user"}],
+               "user": [{"name": ADMIN[0], "password_hash": HASHES[ADMIN[0]], "role": "admin"},
+                        {"name": USER[0], "password_hash": HASHES[USER[0]], "role": "user"}],
                **ui},
         "sci": SCIS,
     }
