@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: help demo test browser lint bench clean
+.PHONY: help demo test browser screenshots lint bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,6 +29,9 @@ browser: ## install the Chromium the browser tests drive (Debian package; they s
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 			>/dev/null || echo "chromium could not be installed: browser tests will be skipped"; \
 	fi
+
+screenshots: $(STAMP) browser ## re-take docs/screenshots/ with the browser tests
+	BRIDGE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/ui
 
 lint: $(STAMP) ## static checks
 	$(BIN)/ruff check .

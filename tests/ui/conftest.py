@@ -1,6 +1,7 @@
 """Browser tests drive the system Chromium (Debian's ``chromium``) through Playwright; no
 browser is ever downloaded. ``make test`` installs Chromium with apt-get where it can."""
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,9 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+# `make screenshots` points this at docs/screenshots; otherwise they go to a temporary
+# directory, so a test run does not rewrite tracked files.
+SCREENSHOTS_ENV = "BRIDGE_SCREENSHOTS_DIR"
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +51,13 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def screenshot() -> Any:
-    def take(page: Any, name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+def screenshot(tmp_path: Path) -> Any:
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path / "screenshots")
+
+    def take(page: Page, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{name}.png"
+        page.screenshot(path=str(target), full_page=True)
+        assert target.stat().st_size > 0
 
     return take
