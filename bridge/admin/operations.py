@@ -27,6 +27,7 @@ from bridge.connections import CRM, PROJECTS
 from bridge.runtime import Runtime
 from bridge.sci import SciConfig
 from bridge.store import DeadLetter, SciRecord, StoreError, SyncEntry
+from bridge.store.base import ConnectionKind
 from bridge.tokens import StoreTokenStore
 
 CONNECTION_TITLES = {"jira": "Jira Cloud", CRM: "Zoho CRM", PROJECTS: "Zoho Projects"}
@@ -88,7 +89,7 @@ async def _connection(runtime: Runtime, name: str) -> ConnectionStatus:
         required_scopes=list(CRM_SCOPES if name == CRM else PROJECTS_SCOPES))
     if settings is None:
         return base
-    kind = "zoho_crm" if name == CRM else "zoho_projects"
+    kind: ConnectionKind = "zoho_crm" if name == CRM else "zoho_projects"
     tokens = await StoreTokenStore(runtime.store, kind).load(name)
     return _zoho_status(base, name, settings, tokens)
 

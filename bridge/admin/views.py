@@ -21,7 +21,7 @@ class View(msgspec.Struct, frozen=True, kw_only=True):
     pass
 
 
-class ConnectionStatus(View, kw_only=True):
+class ConnectionStatus(View, frozen=True, kw_only=True):
     name: str  # "jira", "zoho.crm", "zoho.projects"
     title: str
     configured: bool
@@ -43,14 +43,14 @@ class ConnectionStatus(View, kw_only=True):
     missing_scopes: list[str] = []
 
 
-class ActorView(View, kw_only=True):
+class ActorView(View, frozen=True, kw_only=True):
     state: str  # running | backoff | failed | stopped | not_running
     restarts: int = 0
     last_error: str = ""
     mailbox_depth: int = 0
 
 
-class SciSummary(View, kw_only=True):
+class SciSummary(View, frozen=True, kw_only=True):
     id: str
     name: str
     mode: str
@@ -76,18 +76,18 @@ class SciSummary(View, kw_only=True):
     problem: str = ""  # the stored definition could not be read
 
 
-class SciDetail(View, kw_only=True):
+class SciDetail(View, frozen=True, kw_only=True):
     summary: SciSummary
     definition: SciConfig | None = None
 
 
-class SyncRequest(View, kw_only=True):
+class SyncRequest(View, frozen=True, kw_only=True):
     sci_id: str
     accepted: bool
     detail: str
 
 
-class DeadLetterView(View, kw_only=True):
+class DeadLetterView(View, frozen=True, kw_only=True):
     id: int
     sci_id: str
     operation: str
@@ -98,12 +98,12 @@ class DeadLetterView(View, kw_only=True):
     payload: str  # UTF-8 text of the write (shortened when long)
 
 
-class ReplayResult(View, kw_only=True):
+class ReplayResult(View, frozen=True, kw_only=True):
     replayed: list[int]  # dead-letter ids now back in the outbox
     detail: str
 
 
-class Me(View, kw_only=True):
+class Me(View, frozen=True, kw_only=True):
     name: str
     role: str
     via: str  # session | token | proxy

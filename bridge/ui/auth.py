@@ -17,6 +17,7 @@ from typing import Literal
 
 import msgspec
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from aiohttp_session import get_session
 from yarl import URL
 
@@ -140,7 +141,7 @@ async def identify(request: web.Request) -> Identity | None:
 Refusal = Callable[[web.Request, int, str, str], Awaitable[web.StreamResponse]]
 
 
-def access_middleware(refuse_api: Refusal, refuse_page: Refusal) -> Handler:
+def access_middleware(refuse_api: Refusal, refuse_page: Refusal) -> Middleware:
     """Build the gate; refusals are rendered by the API (problem+json) or the pages (HTML)."""
 
     @web.middleware

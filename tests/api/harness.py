@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import anyio
@@ -81,7 +81,7 @@ def build_config(tmp_path: Path, sims: dict[str, Any], **ui: Any) -> Config:
 async def seed(store: Store) -> None:
     """History in both directions (one with an error) and two dead letters."""
     now = time.time()
-    entries = [
+    entries: list[tuple[Literal["jira_to_zoho", "zoho_to_jira"], int, int, str]] = [
         ("jira_to_zoho", 3, 0, "jira:issue_updated SUP-1: summary Printer jam → Printer fixed"),
         ("zoho_to_jira", 2, 0, "timer: 2 records changed in Zoho"),
         ("jira_to_zoho", 0, 1, "jira:issue_updated SUP-4: Zoho refused Priority 'Urgent'"),
