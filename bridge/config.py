@@ -126,6 +126,9 @@ class UiConfig(Base, kw_only=True):
     user: list[UiUser] = []
     session_key: str = ""  # Fernet key (secret reference); default: generated beside the store
     session_max_age: Annotated[int, Meta(ge=60)] = 12 * 3600
+    # Unset: the cookie is Secure unless the daemon listens on loopback (plain local http).
+    # Set true when a TLS proxy on this machine forwards to a loopback address.
+    secure_cookie: bool | None = None
     # Identity from a reverse proxy: honoured only on requests from ``trusted_proxies``.
     trusted_proxy_header: str = ""
     trusted_proxies: list[str] = []

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bridge.runtime import Runtime
 from bridge.ui import api, pages
-from bridge.ui.auth import LoginLimiter, access_middleware
+from bridge.ui.auth import access_middleware
 from bridge.ui.format import FILTERS
 from bridge.ui.security import security_headers, session_storage
 
@@ -20,7 +20,6 @@ HERE = Path(__file__).parent
 
 def install(app: web.Application, runtime: Runtime) -> None:
     """Sessions, the access gate, templates, static files and every UI/API route."""
-    ui = runtime.config.ui
     app.middlewares.append(security_headers)
     aiohttp_session.setup(app, session_storage(runtime.config))
     app.middlewares.append(api.api_errors)
@@ -29,7 +28,6 @@ def install(app: web.Application, runtime: Runtime) -> None:
         app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
         undefined=jinja2.StrictUndefined)
     environment.filters.update(FILTERS)
-    app[pages.LIMITER] = LoginLimiter(ui.login_attempts, ui.login_window)
     app.router.add_static("/static/", HERE / "static")
-    pages.add_routes(app)
+    pages.add_routes(app, runtime.config.ui)
     api.add_routes(app)

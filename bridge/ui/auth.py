@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
@@ -173,14 +173,14 @@ def access_middleware(refuse_api: Refusal, refuse_page: Refusal) -> Middleware:
 # -- sign-in rate limiting --------------------------------------------------------------------
 class LoginLimiter:
     """At most ``attempts`` failed sign-ins per client address (and per user name) in a
-    sliding ``window`` of seconds."""
+    sliding ``window`` of seconds. Keys without recent failures are forgotten."""
 
     def __init__(self, attempts: int, window: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.attempts = attempts
         self.window = window
         self._clock = clock
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._failures: dict[str, deque[float]] = {}
 
     def wait_seconds(self, *keys: str) -> float:
         """0 when a sign-in may be tried now, else how long until one may."""
@@ -195,14 +195,16 @@ class LoginLimiter:
     def failed(self, *keys: str) -> None:
         now = self._clock()
         for key in keys:
-            self._recent(key, now).append(now)
+            self._failures.setdefault(key, deque()).append(now)
 
     def succeeded(self, *keys: str) -> None:
         for key in keys:
             self._failures.pop(key, None)
 
     def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures[key]
+        failures = self._failures.get(key, deque())
         while failures and failures[0] <= now - self.window:
             failures.popleft()
+        if not failures:
+            self._failures.pop(key, None)
         return failures

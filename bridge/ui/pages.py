@@ -17,6 +17,7 @@ from yarl import URL
 
 from bridge.admin import operations as ops
 from bridge.admin.passwords import spend_like_a_check, verify_password
+from bridge.config import UiConfig
 from bridge.http.keys import RUNTIME
 from bridge.ui.auth import (
     IDENTITY,
@@ -31,6 +32,8 @@ from bridge.ui.auth import (
 from bridge.ui.openapi import DIRECTIONS
 
 LIMITER = web.AppKey("login_limiter", LoginLimiter)
+# Each argon2 check takes ~64 MiB for a moment: a burst of sign-ins waits its turn.
+PASSWORD_CHECKS = web.AppKey("password_checks", anyio.CapacityLimiter)
 FLASH = "flash"
 
 PageHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -108,11 +111,13 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await again(f"Too many failed sign-ins. Try again in {int(wait) + 1} seconds.",
                            429)
     user = next((u for u in request.app[RUNTIME].config.ui.user if u.name == name), None)
+    checks = request.app[PASSWORD_CHECKS]
     if user is None:
-        await anyio.to_thread.run_sync(spend_like_a_check, password)
+        await anyio.to_thread.run_sync(spend_like_a_check, password, limiter=checks)
         valid = False
     else:
-        valid = await anyio.to_thread.run_sync(verify_password, user.password_hash, password)
+        valid = await anyio.to_thread.run_sync(verify_password, user.password_hash, password,
+                                               limiter=checks)
     if not valid:
         limiter.failed(*keys)
         return await again("Wrong user name or password.", 401)
@@ -201,7 +206,9 @@ async def discard(request: web.Request) -> web.StreamResponse:
                      _dead_letters_url(await _form_sci(request)))
 
 
-def add_routes(app: web.Application) -> None:
+def add_routes(app: web.Application, ui: UiConfig) -> None:
+    app[LIMITER] = LoginLimiter(ui.login_attempts, ui.login_window)
+    app[PASSWORD_CHECKS] = anyio.CapacityLimiter(2)
     routes = app.router
     routes.add_get("/", home)
     routes.add_get("/login", login_form)

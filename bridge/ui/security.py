@@ -72,6 +72,8 @@ def _create_key_file(key_file: Path) -> None:
 
 
 def session_storage(config: Config) -> EncryptedCookieStorage:
+    secure = config.ui.secure_cookie
     return EncryptedCookieStorage(
         Fernet(session_key(config)), cookie_name=COOKIE_NAME, max_age=config.ui.session_max_age,
-        httponly=True, secure=not loopback_only(config), samesite="Strict", path="/")
+        httponly=True, secure=not loopback_only(config) if secure is None else secure,
+        samesite="Strict", path="/")

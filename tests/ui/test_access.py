@@ -66,14 +66,16 @@ async def test_security_headers_on_pages(tmp_path: Path) -> None:
 
 
 def test_cookie_is_secure_unless_the_daemon_listens_on_loopback(tmp_path: Path) -> None:
-    def storage(host: str):
+    def storage(host: str, **ui: bool):
         return session_storage(msgspec.convert(
-            {"http": {"host": host}, "store": {"path": str(tmp_path / "db")}}, Config))
+            {"http": {"host": host}, "store": {"path": str(tmp_path / "db")}, "ui": ui}, Config))
 
     assert storage("0.0.0.0").cookie_params["secure"] is True
     assert storage("192.168.1.5").cookie_params["secure"] is True
     assert storage("::1").cookie_params["secure"] is False
     assert storage("localhost").cookie_params["secure"] is False
+    # A TLS proxy on the same machine forwarding to loopback: the operator says so.
+    assert storage("127.0.0.1", secure_cookie=True).cookie_params["secure"] is True
 
 
 async def test_sign_in_without_the_form_token_is_refused(tmp_path: Path) -> None:
@@ -94,6 +96,14 @@ async def test_failed_sign_ins_are_rate_limited(tmp_path: Path) -> None:
         assert response.status == 429
         assert "Too many failed sign-ins. Try again in" in await response.text()
         assert (await api.client.get("/api/v1/me")).status == 401
+
+
+async def test_page_for_an_unknown_item_says_so(tmp_path: Path) -> None:
+    async with api_client(tmp_path) as api:
+        assert (await login(api.client, ADMIN[0], ADMIN[1])).status == 303
+        response = await api.client.get("/admin/scis/nope/history")
+        assert response.url.path == "/admin/scis"
+        assert "no SCI &#39;nope&#39;" in await response.text()
 
 
 async def test_sign_in_redirects_only_to_this_site(tmp_path: Path) -> None:
