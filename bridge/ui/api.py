@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import structlog
 from aiohttp import web
 
 from bridge.admin import operations as ops
@@ -16,6 +17,8 @@ from bridge.admin.views import Me
 from bridge.http.keys import RUNTIME
 from bridge.ui.auth import IDENTITY, Handler, is_api
 from bridge.ui.openapi import DIRECTIONS, document
+
+log = structlog.get_logger("bridge.api")
 
 PROBLEM_TYPE = "application/problem+json"
 MAX_LIMIT = 1000
@@ -55,6 +58,9 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
             raise
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         return problem(exc.status, exc.reason, exc.text or exc.reason, headers)
+    except Exception:
+        log.exception("api.failed", path=request.path)
+        return problem(500, "Internal error", "the daemon log has the details")
 
 
 # -- parameters ------------------------------------------------------------------------------

@@ -155,15 +155,15 @@ def access_middleware(refuse_api: Refusal, refuse_page: Refusal) -> Middleware:
             if not is_api(path):
                 raise web.HTTPSeeOther(URL("/login").with_query(next=request.rel_url.path_qs))
             return await refuse(request, 401, "Authentication required",
-                          "send 'Authorization: Bearer <token>' or sign in")
+                                "send 'Authorization: Bearer <token>' or sign in")
         if needs_admin(path) and identity.role != "admin":
             return await refuse(request, 403, "Admins only",
-                          f"{identity.name} has the {identity.role} role; this needs admin")
+                                f"{identity.name} has the {identity.role} role; this needs admin")
         if (request.method in UNSAFE_METHODS and identity.via != "token"
                 and not await csrf_ok(request)):
             return await refuse(request, 403, "Form expired",
-                          "the request did not carry this session's CSRF token; "
-                          "reload the page and try again")
+                                "the request did not carry this session's CSRF token; "
+                                "reload the page and try again")
         request[IDENTITY] = identity
         return await handler(request)
 

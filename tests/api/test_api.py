@@ -206,3 +206,11 @@ async def test_unknown_api_routes_are_problems(tmp_path: Path, path: str) -> Non
     async with api_client(tmp_path) as api:
         response = await api.client.get(path, headers=api.auth())
         assert response.status == 404 and response.content_type == PROBLEM
+
+
+async def test_an_unexpected_failure_is_a_problem_too(tmp_path: Path) -> None:
+    async with api_client(tmp_path) as api:
+        await api.runtime.store.close()  # the store goes away under the API
+        status, body = await api.call("GET", "/api/v1/scis")
+        assert status == 500 and body["title"] == "Internal error"
+        await api.runtime.store.open()
