@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: help demo test lint bench clean
+.PHONY: help demo test browser screenshots lint bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,8 +18,20 @@ $(STAMP): pyproject.toml
 demo: $(STAMP) ## start the daemon against the built-in Jira simulator with sample data
 	$(BIN)/bridge demo
 
-test: $(STAMP) ## run the whole test suite
+CHROMIUM := /usr/bin/chromium
+
+test: $(STAMP) browser ## run the whole test suite
 	$(BIN)/pytest -q
+
+browser: ## install the Chromium the browser tests drive (Debian package; they skip without it)
+	@if [ ! -x $(CHROMIUM) ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+			>/dev/null || echo "chromium could not be installed: browser tests will be skipped"; \
+	fi
+
+screenshots: $(STAMP) browser ## re-take docs/screenshots/ with the browser tests
+	BRIDGE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/ui
 
 lint: $(STAMP) ## static checks
 	$(BIN)/ruff check .

@@ -33,8 +33,8 @@ class Engine(Protocol):
     async def process_inbox(self) -> None:
         """Handle every pending inbox event (raises when a side cannot be reached)."""
 
-    async def poll(self) -> int:
-        """Poll the sources; the number of changes handled."""
+    async def poll(self, reason: str) -> int:
+        """Poll the sources (``reason``: "timer", or who asked); the changes handled."""
 
     async def retry_due(self) -> float | None:
         """Run writes whose retry time has come; the next due time (epoch s), if any."""
@@ -61,7 +61,7 @@ class SciActor:
                 case InboxArrived():  # one pass per issue covers every pending event
                     await self._inbox()
                 case PollNow(reason=reason) if reason != "timer":
-                    await self._poll()
+                    await self._poll(reason)
             await self._run_due()
 
     def _idle_for(self) -> float:
@@ -74,12 +74,12 @@ class SciActor:
         if self._next_inbox is not None and now >= self._next_inbox:
             await self._inbox()
         if now >= self._next_poll:
-            await self._poll()
+            await self._poll("timer")
         if self._next_retry is not None and now >= self._next_retry:
             self._next_retry = await self._engine.retry_due()
 
-    async def _poll(self) -> None:
-        await self._engine.poll()
+    async def _poll(self, reason: str) -> None:
+        await self._engine.poll(reason)
         self._next_poll = self._clock() + self._engine.poll_interval
         self._next_retry = self._clock()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bridge import __version__
 from bridge import config as config_module
+from bridge.admin import commands as admin_commands
 from bridge.config import ConfigError
 
 EXIT_CONFIG = 2
@@ -77,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="first port (simulators take consecutive ports); 0 = free ports")
     sandbox.set_defaults(handler=cmd_sandbox)
 
+    admin_commands.register(commands)
+
     version = commands.add_parser("version", help="print the version")
     version.set_defaults(handler=cmd_version)
     return parser
@@ -90,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"bridge: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except admin_commands.CommandError as exc:
+        print(f"bridge: {exc}", file=sys.stderr)
+        return admin_commands.EXIT_FAILED
     except KeyboardInterrupt:
         return 130
 

@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
 import os
 import tomllib
 import types
@@ -103,6 +106,63 @@ class ZohoConfig(Base, kw_only=True):
     projects: ZohoConnection | None = None
 
 
+Role = Literal["admin", "user"]
+
+
+class UiUser(Base, kw_only=True):
+    name: Annotated[str, Meta(min_length=1)]
+    password_hash: str  # argon2, from `bridge hash-password`
+    role: Role = "user"
+
+    def __post_init__(self) -> None:
+        if not self.password_hash.startswith("$argon2"):
+            raise ValueError(
+                f"ui.user {self.name!r}: password_hash must be an argon2 hash "
+                "(print one with `bridge hash-password`)"
+            )
+
+
+class UiConfig(Base, kw_only=True):
+    user: list[UiUser] = []
+    session_key: str = ""  # Fernet key (secret reference); default: generated beside the store
+    session_max_age: Annotated[int, Meta(ge=60)] = 12 * 3600
+    # Unset: the cookie is Secure unless the daemon listens on loopback (plain local http).
+    # Set true when a TLS proxy on this machine forwards to a loopback address.
+    secure_cookie: bool | None = None
+    # Identity from a reverse proxy: honoured only on requests from ``trusted_proxies``.
+    trusted_proxy_header: str = ""
+    trusted_proxies: list[str] = []
+    login_attempts: Annotated[int, Meta(ge=1)] = 5  # failed sign-ins per address and window
+    login_window: Annotated[float, Meta(gt=0)] = 300.0
+
+    def __post_init__(self) -> None:
+        names = [user.name for user in self.user]
+        if len(names) != len(set(names)):
+            raise ValueError("ui.user names must be unique")
+        if self.session_key and not _is_fernet_key(reveal(self.session_key)):
+            raise ValueError(
+                "ui.session_key must be a Fernet key (32 url-safe base64 bytes), e.g. from "
+                '`python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"`'
+            )
+        if self.trusted_proxy_header and not self.trusted_proxies:
+            raise ValueError("ui.trusted_proxy_header needs ui.trusted_proxies (proxy addresses)")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"ui.trusted_proxies: {proxy!r} is not an IP address or network"
+                ) from None
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
 class Config(Base, kw_only=True):
     daemon: DaemonConfig = DaemonConfig()
     http: HttpConfig = HttpConfig()
@@ -110,6 +170,7 @@ class Config(Base, kw_only=True):
     supervisor: SupervisorConfig = SupervisorConfig()
     jira: JiraConnection | None = None
     zoho: ZohoConfig = ZohoConfig()
+    ui: UiConfig = UiConfig()
     sci: list[SciConfig] = []
 
     def __post_init__(self) -> None:
@@ -129,7 +190,7 @@ class Config(Base, kw_only=True):
 SECRET_KEYS = frozenset(
     {
         "api_token", "webhook_secret", "client_secret", "refresh_token", "grant_code",
-        "encryption_key",
+        "encryption_key", "session_key",
     }
 )
 

@@ -132,6 +132,7 @@ class Daemon:
                     self._session = session
                     self.connections = Connections.from_config(runtime.config, session,
                                                                runtime.store)
+                    runtime.recheck_connections = self._check_connections
                     await group.start(runtime.supervisor.run)
                     await self._reconcile()
                     runner, address = await self._listen()

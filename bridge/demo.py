@@ -15,6 +15,7 @@ import anyio
 from adapters.jira.simulator import JiraSimulator
 from bridge import config as config_module
 from bridge import logging as bridge_logging
+from bridge.admin.passwords import hash_password
 from bridge.daemon import Daemon
 from bridge.sandbox import Sandbox, Served
 
@@ -41,6 +42,9 @@ preview_fields = ["Deal_Name", "Stage", "Amount"]
 """
 
 
+DEMO_ADMIN = ("admin", "demo")
+
+
 def demo_config(state_dir: Path, port: int, jira: dict[str, str]) -> str:
     return (
         f'[daemon]\npublic_url = "http://127.0.0.1:{port}"\n'
@@ -48,6 +52,8 @@ def demo_config(state_dir: Path, port: int, jira: dict[str, str]) -> str:
         f'[store]\npath = "{state_dir / "demo.db"}"\n'
         f'[jira]\nsite_url = "{jira["base_url"]}"\nemail = "{jira["email"]}"\n'
         f'api_token = "{jira["api_token"]}"\nwebhook_secret = "demo-webhook-secret"\n'
+        f'[[ui.user]]\nname = "{DEMO_ADMIN[0]}"\nrole = "admin"\n'
+        f'password_hash = "{hash_password(DEMO_ADMIN[1])}"\n'
         + DEMO_SCIS.format()
     )
 
@@ -57,6 +63,7 @@ def banner(port: int, jira: dict[str, str]) -> str:
     return f"""
   Zoho ⇄ Jira bridge demo
   daemon      http://127.0.0.1:{port}/healthz  /readyz  /metrics
+  admin UI    http://127.0.0.1:{port}/   sign in as {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}
   Jira (sim)  {jira["base_url"]}   user {jira["email"]}
 
   Try a change in the simulated Jira and watch the daemon receive it:

@@ -5,6 +5,7 @@ The HTTP layer and the daemon share this one object; a reload swaps ``config`` i
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from actors.messages import InboxArrived, PollNow
@@ -21,6 +22,8 @@ class Runtime:
     supervisor: Supervisor
     # Connection name → what is wrong with it (empty when usable); filled by the daemon.
     connection_problems: dict[str, str] = field(default_factory=dict)
+    # Re-probes every connection and refreshes ``connection_problems``; set by the daemon.
+    recheck_connections: Callable[[], Awaitable[None]] | None = None
     migrations_done: bool = False
     channels: ChannelRegistry = field(default_factory=ChannelRegistry)
     # SCI id → why its engine cannot sync yet (empty when syncing); written by the engines.

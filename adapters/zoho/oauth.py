@@ -134,9 +134,7 @@ class ZohoOAuth:
         return set((await self._current()).scopes)
 
     async def missing_scopes(self, required: Iterable[str]) -> list[str]:
-        granted = {s.lower() for s in await self.granted_scopes()}
-        return [s for s in required if s.lower() not in granted
-                and not _covered_by_all(s, granted)]
+        return missing_scopes(required, await self.granted_scopes())
 
     async def _current(self) -> StoredTokens:
         if self._tokens is None:
@@ -238,6 +236,12 @@ class ZohoOAuth:
         if not redirect_uri:
             raise ValueError("the redirect flow needs the redirect_uri used in authorize_url")
         return await self.exchange_grant(code, redirect_uri)
+
+
+def missing_scopes(required: Iterable[str], granted: Iterable[str]) -> list[str]:
+    """The required scopes a token's grant does not cover (case-insensitive, ``.ALL`` aware)."""
+    have = {s.lower() for s in granted}
+    return [s for s in required if s.lower() not in have and not _covered_by_all(s, have)]
 
 
 def _covered_by_all(scope: str, granted: set[str]) -> bool:

@@ -196,14 +196,22 @@ class SciEngine:
         return next((lk for lk in await self._store.list_links(self.sci.id)
                      if lk.jira_issue_key == key), None)
 
-    async def poll(self) -> int:
-        """One Zoho poll (and a Jira poll when Jira is polled); returns changes handled."""
+    async def poll(self, reason: str = "timer") -> int:
+        """One Zoho poll (and a Jira poll when Jira is polled); returns changes handled.
+        A poll someone asked for (not the timer) is recorded in the history."""
+        started = self._clock()
         if not await self.start():
-            return 0
-        await self._keep_channel()
-        handled = await self._poll_zoho()
-        if self._poll_jira:
-            handled += await self._poll_jira_side()
+            handled = 0
+        else:
+            await self._keep_channel()
+            handled = await self._poll_zoho()
+            if self._poll_jira:
+                handled += await self._poll_jira_side()
+        if reason != "timer":
+            summary = self.problem or f"{handled} change{'s' * (handled != 1)} from Zoho"
+            await self._store.record_sync(self._entry("zoho_to_jira", started, handled,
+                                                      int(bool(self.problem)),
+                                                      f"{reason}: {summary}"))
         return handled
 
     async def _poll_zoho(self) -> int:

@@ -1,1 +1,1 @@
-"""The daemon's HTTP surface: webhooks, health, metrics (and later the admin UI/API)."""
+"""The daemon's HTTP surface: webhooks, health, metrics; the admin UI/API is bridge.ui."""

@@ -14,6 +14,7 @@ from bridge.http import health, webhooks, zoho
 from bridge.http.keys import RUNTIME
 from bridge.http.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from bridge.runtime import Runtime
+from bridge.ui import install as install_ui
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger("bridge.http")
@@ -51,4 +52,5 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/metrics", health.metrics)
     app.router.add_post("/webhooks/jira", webhooks.jira_webhook)
     app.router.add_post(ZOHO_CRM_PATH, zoho.zoho_crm_notification)
+    install_ui(app, runtime)
     return app

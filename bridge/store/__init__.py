@@ -1,6 +1,7 @@
 """Durable state behind one interface (``Store``); SQLite is the embedded default."""
 
 from bridge.store.base import (
+    ApiToken,
     Connection,
     DeadLetter,
     InboxItem,
@@ -17,7 +18,7 @@ from bridge.store.base import (
 from bridge.store.sqlite import SqliteStore
 
 __all__ = [
-    "Connection", "DeadLetter", "InboxItem", "Link", "LinkConflict", "OutboxDraft",
+    "ApiToken", "Connection", "DeadLetter", "InboxItem", "Link", "LinkConflict", "OutboxDraft",
     "OutboxItem", "SciRecord", "SqliteStore", "Store", "StoreError", "SyncEntry",
     "UnitOfWork",
 ]

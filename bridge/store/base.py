@@ -15,6 +15,7 @@ import msgspec
 ConnectionKind = Literal["jira", "zoho_crm", "zoho_projects"]
 LinkOrigin = Literal["manual", "auto"]
 TargetStatus = Literal["pending", "done", "skipped", "failed"]
+TokenRole = Literal["admin", "user"]
 
 
 class StoreError(Exception):
@@ -127,6 +128,15 @@ class UnitOfWork(Record):
     superseded: Sequence[int] = ()  # outbox items replaced by this pass's decisions
 
 
+class ApiToken(Record):
+    """An admin API token; the token itself is shown once and only its hash is kept."""
+
+    id: str
+    label: str
+    role: TokenRole
+    created_at: float
+
+
 class Store(Protocol):
     # lifecycle
     async def open(self) -> None: ...
@@ -198,3 +208,9 @@ class Store(Protocol):
     async def link_history(self, link_id: str, limit: int = 20) -> list[SyncEntry]: ...
     async def recent_syncs(self, sci_id: str, limit: int = 20) -> list[SyncEntry]: ...
     async def last_sync(self, sci_id: str) -> SyncEntry | None: ...
+
+    # API tokens (hashes only)
+    async def put_api_token(self, token: ApiToken, token_hash: str) -> None: ...
+    async def find_api_token(self, token_hash: str) -> ApiToken | None: ...
+    async def list_api_tokens(self) -> list[ApiToken]: ...
+    async def delete_api_token(self, token_id: str) -> bool: ...

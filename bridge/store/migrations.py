@@ -119,6 +119,15 @@ CREATE INDEX dead_letters_item ON dead_letters (sci_id, item);
 ALTER TABLE sync_history ADD COLUMN link_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX sync_history_link ON sync_history (link_id, id DESC);
 """),
+    (4, "API tokens for the admin API (only their hashes)", """
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL
+);
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

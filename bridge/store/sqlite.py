@@ -23,6 +23,7 @@ import aiosqlite
 from actors.backoff import Backoff
 from bridge.secretbox import SecretBox
 from bridge.store.base import (
+    ApiToken,
     Connection,
     DeadLetter,
     InboxItem,
@@ -462,6 +463,23 @@ class SqliteStore:
         recent = await self.recent_syncs(sci_id, limit=1)
         return recent[0] if recent else None
 
+    # -- API tokens -----------------------------------------------------------------
+    async def put_api_token(self, token: ApiToken, token_hash: str) -> None:
+        await self._write(
+            "INSERT INTO api_tokens VALUES (?, ?, ?, ?, ?)",
+            (token.id, token.label, token.role, token_hash, token.created_at))
+
+    async def find_api_token(self, token_hash: str) -> ApiToken | None:
+        rows = await self._read("SELECT * FROM api_tokens WHERE token_hash = ?", (token_hash,))
+        return _api_token(rows[0]) if rows else None
+
+    async def list_api_tokens(self) -> list[ApiToken]:
+        return [_api_token(r) for r in await self._read(
+            "SELECT * FROM api_tokens ORDER BY created_at")]
+
+    async def delete_api_token(self, token_id: str) -> bool:
+        return await self._write("DELETE FROM api_tokens WHERE id = ?", (token_id,)) == 1
+
 
 async def _one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> Row | None:
     """The first row, with the statement run to its end: a statement left half-read keeps a
@@ -536,3 +554,8 @@ def _outbox(row: Row) -> OutboxItem:
                       payload=bytes(row["payload"]), attempts=row["attempts"],
                       next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
                       created_at=row["created_at"], item=row["item"])
+
+
+def _api_token(row: Row) -> ApiToken:
+    return ApiToken(id=row["id"], label=row["label"], role=row["role"],
+                    created_at=row["created_at"])

@@ -23,7 +23,7 @@ class FakeEngine:
             raise ConnectionError("Zoho unreachable")
         self.inbox_passes += 1
 
-    async def poll(self) -> int:
+    async def poll(self, reason: str) -> int:
         self.polls += 1
         return 0
 

@@ -130,3 +130,22 @@ def test_cli_check_config_exit_codes(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False,
     )
     assert ok.returncode == 0 and "OK" in ok.stdout
+
+
+def test_ui_user_needs_an_argon2_hash(tmp_path: Path) -> None:
+    message = error_for(tmp_path, '[[ui.user]]\nname = "ada"\npassword_hash = "plain"\n')
+    assert "ui.user" in message and "bridge hash-password" in message
+
+
+def test_ui_proxy_header_needs_proxy_addresses(tmp_path: Path) -> None:
+    message = error_for(tmp_path, '[ui]\ntrusted_proxy_header = "X-Remote-User"\n')
+    assert "trusted_proxies" in message
+    message = error_for(tmp_path, '[ui]\ntrusted_proxy_header = "X-User"\n'
+                                  'trusted_proxies = ["proxy.local"]\n')
+    assert "'proxy.local' is not an IP address or network" in message
+
+
+def test_ui_session_key_is_checked_and_never_shown(tmp_path: Path) -> None:
+    message = error_for(tmp_path, '[ui]\nsession_key = "short-secret-value"\n')
+    assert "ui.session_key must be a Fernet key" in message
+    assert "short-secret-value" not in message

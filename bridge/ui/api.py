@@ -1,0 +1,169 @@
+"""The JSON admin API (``/api/v1``): thin handlers over ``bridge.admin.operations``.
+
+Errors are ``application/problem+json`` (RFC 9457). The OpenAPI document describing these
+routes is built in ``bridge.ui.openapi`` from the same view structs the handlers encode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import structlog
+from aiohttp import web
+
+from bridge.admin import operations as ops
+from bridge.admin.views import Me
+from bridge.http.keys import RUNTIME
+from bridge.ui.auth import IDENTITY, Handler, is_api
+from bridge.ui.openapi import DIRECTIONS, document
+
+log = structlog.get_logger("bridge.api")
+
+PROBLEM_TYPE = "application/problem+json"
+MAX_LIMIT = 1000
+
+
+async def refuse(request: web.Request, status: int, title: str, detail: str) -> web.Response:
+    """The access gate's refusal for API callers."""
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return problem(status, title, detail, headers)
+
+
+def problem(status: int, title: str, detail: str,
+            headers: dict[str, str] | None = None) -> web.Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return web.Response(status=status, body=msgspec.json.encode(body),
+                        content_type=PROBLEM_TYPE, headers=headers)
+
+
+def _json(value: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=msgspec.json.encode(value),
+                        content_type="application/json")
+
+
+@web.middleware
+async def api_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure under /api/ answers as problem+json, never as an HTML or text page."""
+    if not is_api(request.path):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except ops.NotFound as exc:
+        return problem(404, "Not found", str(exc))
+    except ops.Refused as exc:
+        return problem(409, "Refused", str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return problem(exc.status, exc.reason, exc.text or exc.reason, headers)
+    except Exception:
+        log.exception("api.failed", path=request.path)
+        return problem(500, "Internal error", "the daemon log has the details")
+
+
+# -- parameters ------------------------------------------------------------------------------
+def _bad_request(detail: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=detail)
+
+
+def _limit(request: web.Request) -> int:
+    raw = request.query.get("limit", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise _bad_request(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}")
+    return int(raw)
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    raw = request.query.get(name, "false")
+    if raw not in ("true", "false"):
+        raise _bad_request(f"{name} must be true or false, not {raw!r}")
+    return raw == "true"
+
+
+def _direction(request: web.Request) -> str:
+    raw = request.query.get("direction", "")
+    if raw and raw not in DIRECTIONS:
+        raise _bad_request(f"direction must be one of {', '.join(DIRECTIONS)}, not {raw!r}")
+    return raw
+
+
+def _dead_id(request: web.Request) -> int:
+    return ops.dead_letter_id(request.match_info["dead_id"])
+
+
+# -- handlers ---------------------------------------------------------------------------------
+async def openapi(request: web.Request) -> web.Response:
+    return _json(document())
+
+
+async def me(request: web.Request) -> web.Response:
+    identity = request[IDENTITY]
+    return _json(Me(name=identity.name, role=identity.role, via=identity.via))
+
+
+async def list_connections(request: web.Request) -> web.Response:
+    return _json(await ops.connections(request.app[RUNTIME]))
+
+
+async def get_connection(request: web.Request) -> web.Response:
+    return _json(await ops.connection(request.app[RUNTIME], request.match_info["name"]))
+
+
+async def probe_connection(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    return _json(await ops.probe_connection(request.app[RUNTIME], name))
+
+
+async def list_scis(request: web.Request) -> web.Response:
+    return _json(await ops.scis(request.app[RUNTIME]))
+
+
+async def get_sci(request: web.Request) -> web.Response:
+    return _json(await ops.sci(request.app[RUNTIME], request.match_info["sci_id"]))
+
+
+async def sync_now(request: web.Request) -> web.Response:
+    return _json(await ops.sync_now(request.app[RUNTIME], request.match_info["sci_id"]), 202)
+
+
+async def history(request: web.Request) -> web.Response:
+    entries = await ops.history(
+        request.app[RUNTIME], request.match_info["sci_id"], direction=_direction(request),
+        errors_only=_flag(request, "errors_only"), limit=_limit(request))
+    return _json(entries)
+
+
+async def list_dead_letters(request: web.Request) -> web.Response:
+    return _json(await ops.dead_letters(request.app[RUNTIME], request.query.get("sci", "")))
+
+
+async def replay(request: web.Request) -> web.Response:
+    return _json(await ops.replay(request.app[RUNTIME], _dead_id(request)))
+
+
+async def replay_all(request: web.Request) -> web.Response:
+    return _json(await ops.replay_all(request.app[RUNTIME], request.query.get("sci", "")))
+
+
+async def discard(request: web.Request) -> web.Response:
+    await ops.discard(request.app[RUNTIME], _dead_id(request))
+    return web.Response(status=204)
+
+
+def add_routes(app: web.Application) -> None:
+    api = "/api/v1"
+    app.router.add_get(f"{api}/openapi.json", openapi)
+    app.router.add_get(f"{api}/me", me)
+    app.router.add_get(f"{api}/connections", list_connections)
+    app.router.add_get(f"{api}/connections/{{name}}", get_connection)
+    app.router.add_post(f"{api}/connections/{{name}}/test", probe_connection)
+    app.router.add_get(f"{api}/scis", list_scis)
+    app.router.add_get(f"{api}/scis/{{sci_id}}", get_sci)
+    app.router.add_post(f"{api}/scis/{{sci_id}}/sync-now", sync_now)
+    app.router.add_get(f"{api}/scis/{{sci_id}}/history", history)
+    app.router.add_get(f"{api}/dead-letters", list_dead_letters)
+    app.router.add_post(f"{api}/dead-letters/replay-all", replay_all)
+    app.router.add_post(f"{api}/dead-letters/{{dead_id:\\d+}}/replay", replay)
+    app.router.add_delete(f"{api}/dead-letters/{{dead_id:\\d+}}", discard)

@@ -1,0 +1,129 @@
+"""The OpenAPI 3.1 document of ``/api/v1``; response schemas come from the view structs."""
+
+from __future__ import annotations
+
+import typing
+from functools import cache
+from typing import Any
+
+import msgspec
+
+from bridge import __version__
+from bridge.admin.operations import MAX_ID
+from bridge.admin.views import (
+    ConnectionStatus,
+    DeadLetterView,
+    Me,
+    ReplayResult,
+    SciDetail,
+    SciSummary,
+    SyncRequest,
+)
+from bridge.store import SyncEntry
+
+DIRECTIONS: tuple[str, ...] = typing.get_args(typing.get_type_hints(SyncEntry)["direction"])
+REF = "#/components/schemas/{name}"
+
+_MODELS: dict[str, Any] = {
+    "Me": Me, "Connection": ConnectionStatus, "Connections": list[ConnectionStatus],
+    "Scis": list[SciSummary], "Sci": SciDetail, "SyncRequest": SyncRequest,
+    "History": list[SyncEntry], "DeadLetters": list[DeadLetterView], "Replay": ReplayResult,
+}
+
+PROBLEM = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"},
+        "status": {"type": "integer"}, "detail": {"type": "string"},
+    },
+}
+_REASONS = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
+            409: "Refused"}
+
+
+def _problems(*codes: int) -> dict[str, Any]:
+    return {str(code): {"description": _REASONS[code],
+                        "content": {"application/problem+json": {
+                            "schema": {"$ref": REF.format(name="Problem")}}}}
+            for code in (401, 403, *codes)}
+
+
+def _operation(summary: str, model: str | None, *, status: int = 200,
+               errors: tuple[int, ...] = (), parameters: list[Any] | None = None,
+               tag: str = "admin") -> dict[str, Any]:
+    ok: dict[str, Any] = {"description": summary}
+    if model is not None:
+        ok["content"] = {"application/json": {"schema": {"$ref": REF.format(name=model)}}}
+    return {"summary": summary, "tags": [tag], "operationId": summary.lower().replace(" ", "_"),
+            "parameters": parameters or [], "responses": {str(status): ok, **_problems(*errors)}}
+
+
+def _path(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+def _paths() -> dict[str, Any]:
+    connection = _path("name", {"type": "string", "enum": ["jira", "zoho.crm", "zoho.projects"]})
+    sci = _path("sci_id", {"type": "string", "minLength": 1})
+    dead = _path("dead_id", {"type": "integer", "minimum": 0, "maximum": MAX_ID})
+    sci_filter = _query("sci", {"type": "string"}, "only this SCI's dead letters")
+    history_filters = [
+        _query("direction", {"type": "string", "enum": list(DIRECTIONS)}, "one direction only"),
+        _query("errors_only", {"type": "string", "enum": ["true", "false"]},
+               "only entries with errors"),
+        _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000},
+               "at most this many entries (default 100)"),
+    ]
+    return {
+        "/api/v1/me": {"get": _operation("Who am I", "Me", tag="any role")},
+        "/api/v1/connections": {"get": _operation("List connections", "Connections")},
+        "/api/v1/connections/{name}": {"get": _operation(
+            "Get connection", "Connection", errors=(404,), parameters=[connection])},
+        "/api/v1/connections/{name}/test": {"post": _operation(
+            "Test connection", "Connection", errors=(404, 409), parameters=[connection])},
+        "/api/v1/scis": {"get": _operation("List SCIs", "Scis")},
+        "/api/v1/scis/{sci_id}": {"get": _operation(
+            "Get SCI", "Sci", errors=(404,), parameters=[sci])},
+        "/api/v1/scis/{sci_id}/sync-now": {"post": _operation(
+            "Sync SCI now", "SyncRequest", status=202, errors=(404, 409), parameters=[sci])},
+        "/api/v1/scis/{sci_id}/history": {"get": _operation(
+            "SCI history", "History", errors=(400, 404), parameters=[sci, *history_filters])},
+        "/api/v1/dead-letters": {"get": _operation(
+            "List dead letters", "DeadLetters", parameters=[sci_filter])},
+        "/api/v1/dead-letters/replay-all": {"post": _operation(
+            "Replay all dead letters", "Replay", parameters=[sci_filter])},
+        "/api/v1/dead-letters/{dead_id}/replay": {"post": _operation(
+            "Replay dead letter", "Replay", errors=(404,), parameters=[dead])},
+        "/api/v1/dead-letters/{dead_id}": {"delete": _operation(
+            "Discard dead letter", None, status=204, errors=(404,), parameters=[dead])},
+    }
+
+
+@cache
+def document() -> dict[str, Any]:
+    roots, components = msgspec.json.schema_components(list(_MODELS.values()), ref_template=REF)
+    schemas = {**components, **dict(zip(_MODELS, roots, strict=True)), "Problem": PROBLEM}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Zoho ⇄ Jira bridge admin API", "version": __version__,
+                 "description": "Admin operations of the bridge daemon. Authenticate with "
+                                "an API token (`bridge token create --role admin`) as a "
+                                "Bearer token, or with a signed-in session (state-changing "
+                                "requests then need the X-CSRF-Token header)."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+        "paths": _paths(),
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "bridge_session"},
+            },
+        },
+    }

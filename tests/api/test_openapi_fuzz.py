@@ -1,0 +1,50 @@
+"""Schemathesis against the OpenAPI document the daemon serves: every operation, generated
+inputs, checked for server errors and for answers that break the documented schemas."""
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from bridge.admin.tokens import create_token
+from bridge.ui.openapi import document
+from tests.api.harness import LiveServer
+
+MAX_EXAMPLES = 10
+
+schema = schemathesis.openapi.from_dict(document())
+# A real SCI id, so the SCI operations do their work instead of answering 404 to random
+# names (unknown ids have their own tests); everything else is generated.
+schema.config.update(parameters={"path.sci_id": "support-cases"})
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with LiveServer(Path(tmp_path_factory.mktemp("fuzz"))) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def auth(live: LiveServer) -> dict[str, str]:
+    assert live.runtime is not None
+    _, token = live.call(create_token, live.runtime.store, "admin", "fuzz")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_served_document_is_the_one_fuzzed(live: LiveServer, auth: dict[str, str]) -> None:
+    request = urllib.request.Request(f"{live.url}/api/v1/openapi.json", headers=auth)
+    with urllib.request.urlopen(request) as response:
+        assert json.load(response) == document()
+
+
+@schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much])
+def test_api_matches_its_openapi_document(case: schemathesis.Case, live: LiveServer,
+                                          auth: dict[str, str]) -> None:
+    case.call_and_validate(base_url=live.url, headers=auth)
