@@ -1,23 +1,24 @@
-"""``bridge demo``: the daemon wired to the built-in simulators with sample data.
+"""``bridge demo``: the daemon wired to every built-in simulator (Jira, Zoho accounts,
+Zoho CRM, Zoho Projects) with sample data and SCIs in each mode.
 
-The simulated Jira gets the daemon's webhook registered automatically, so a change made
-in it (with curl, or the official clients) arrives signed and shows up in the SCI's
-history and metrics within a second.
+The simulators live in memory, so each demo starts from a fresh database in its state
+directory. The simulated Jira gets the daemon's webhook registered and the simulated CRM a
+notification channel, so a change on either side shows up on the other within seconds.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import anyio
 
-from adapters.jira.simulator import JiraSimulator
 from bridge import config as config_module
 from bridge import logging as bridge_logging
 from bridge.admin.passwords import hash_password
 from bridge.daemon import Daemon
-from bridge.sandbox import Sandbox, Served
+from bridge.sandbox import Sandbox, simulators
 
 DEMO_SCIS = """
 [[sci]]
@@ -27,10 +28,29 @@ mode = "two_way"
 jira_projects = ["SUP"]
 jira_issue_type = "Task"
 zoho = {{ system = "crm", module = "Cases" }}
-mappings = [{{ jira = "summary", zoho = "Subject" }}]
+poll_interval = 5.0
+auto_create = true
+mappings = [
+  {{ jira = "summary", zoho = "Subject" }},
+  {{ jira = "description", zoho = "Description" }},
+]
+rule = {{ field = "Status", operator = "equals", value = "Escalated", \
+status_when_met = "In Progress", status_when_not_met = "To Do", create_when_not_met = true }}
+
+[[sci]]
+id = "mobile-tasks"
+name = "Engineering ⇄ Mobile App tasks"
+mode = "custom"
+jira_projects = ["ENG"]
+jira_issue_type = "Task"
+zoho = {{ system = "projects", module = "tasks", portal_id = "{portal_id}", \
+project_id = "{project_id}" }}
+poll_interval = 5.0
+auto_create = true
 status_sync = true
-status_field = "Status"
-comments = true
+status_field = "status"
+status_map = {{ "Closed" = "Done" }}
+mappings = [{{ jira = "summary", zoho = "name", owner = "both" }}]
 
 [[sci]]
 id = "engineering-deals"
@@ -41,32 +61,42 @@ zoho = {{ system = "crm", module = "Deals" }}
 preview_fields = ["Deal_Name", "Stage", "Amount"]
 """
 
-
 DEMO_ADMIN = ("admin", "demo")
 
 
-def demo_config(state_dir: Path, port: int, jira: dict[str, str]) -> str:
+def demo_config(state_dir: Path, port: int, sims: dict[str, Any]) -> str:
+    jira, zoho = sims["jira"], sims["zoho"]
+    common = (f'client_id = "{zoho["client_id"]}"\nclient_secret = "{zoho["client_secret"]}"\n'
+              f'accounts_url = "{zoho["accounts_url"]}"\n'
+              f'refresh_token = "{zoho["refresh_token"]}"\n')
     return (
         f'[daemon]\npublic_url = "http://127.0.0.1:{port}"\n'
         f'[http]\nport = {port}\n'
         f'[store]\npath = "{state_dir / "demo.db"}"\n'
         f'[jira]\nsite_url = "{jira["base_url"]}"\nemail = "{jira["email"]}"\n'
-        f'api_token = "{jira["api_token"]}"\nwebhook_secret = "demo-webhook-secret"\n'
+        f'api_token = "{jira["api_token"]}"\nwebhook_secret = "{jira["webhook_secret"]}"\n'
+        f'[zoho.crm]\n{common}api_url = "{zoho["crm_api_url"]}"\n'
+        f'[zoho.projects]\n{common}api_url = "{zoho["projects_api_url"]}"\n'
         f'[[ui.user]]\nname = "{DEMO_ADMIN[0]}"\nrole = "admin"\n'
         f'password_hash = "{hash_password(DEMO_ADMIN[1])}"\n'
-        + DEMO_SCIS.format()
+        + DEMO_SCIS.format(portal_id=zoho["portal_id"],
+                           project_id=zoho["project_ids"]["Mobile App"])
     )
 
 
-def banner(port: int, jira: dict[str, str]) -> str:
+def banner(port: int, sims: dict[str, Any]) -> str:
+    jira = sims["jira"]
     auth = f'{jira["email"]}:{jira["api_token"]}'
     return f"""
   Zoho ⇄ Jira bridge demo
   daemon      http://127.0.0.1:{port}/healthz  /readyz  /metrics
   admin UI    http://127.0.0.1:{port}/   sign in as {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}
   Jira (sim)  {jira["base_url"]}   user {jira["email"]}
+  Zoho (sim)  CRM {sims["zoho"]["crm_api_url"]}   Projects {sims["zoho"]["projects_api_url"]}
 
-  Try a change in the simulated Jira and watch the daemon receive it:
+  SCIs: SUP Tasks ⇄ CRM Cases (two-way, auto-create, rule), ENG Tasks ⇄ Projects
+  "Mobile App" tasks (custom, status both ways), ENG ⇄ Deals (display).
+  New CRM cases and Projects tasks become Jira issues within seconds; edit one in Jira:
     curl -u {auth} -X PUT -H 'Content-Type: application/json' \\
          -d '{{"fields": {{"summary": "Printer fixed"}}}}' {jira["base_url"]}/rest/api/3/issue/SUP-1
     curl -s http://127.0.0.1:{port}/metrics | grep bridge_webhook_events_total
@@ -75,15 +105,16 @@ def banner(port: int, jira: dict[str, str]) -> str:
 
 
 async def run(state_dir: Path, port: int, sim_port: int) -> int:
-    jira_sim = JiraSimulator()
-    sandbox = Sandbox([Served("jira", jira_sim.app, jira_sim.sandbox_info)], port=sim_port)
+    sandbox = Sandbox(simulators(), port=sim_port)
     await sandbox.start()
     try:
-        jira = sandbox.description()["jira"]
+        sims = sandbox.description()
+        async for stale in anyio.Path(state_dir).glob("demo.db*"):
+            await stale.unlink()  # the simulators start afresh, so does the demo
         path = state_dir / "demo.toml"
-        await anyio.Path(path).write_text(demo_config(state_dir, port, jira), encoding="utf-8")
+        await anyio.Path(path).write_text(demo_config(state_dir, port, sims), encoding="utf-8")
         config = config_module.load(path)
-        print(banner(port, jira), file=sys.stderr, flush=True)
+        print(banner(port, sims), file=sys.stderr, flush=True)
         return await Daemon(path, config).serve()
     finally:
         await sandbox.stop()

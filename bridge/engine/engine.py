@@ -27,7 +27,7 @@ from bridge.engine.channels import ChannelRegistry
 from bridge.engine.metrics import CONFLICTS, OUTBOX_DEPTH, PARKED_ITEMS, SYNC_ERRORS, SYNC_LATENCY
 from bridge.engine.state import LinkState
 from bridge.sci import SciConfig
-from bridge.sides.base import SideError, StaleWrite, ZohoSide
+from bridge.sides.base import ConnectionsPending, SideError, StaleWrite, ZohoSide
 from bridge.sides.jira import JiraSide
 from bridge.sides.zoho_crm import CrmSide
 from bridge.store import Link, OutboxDraft, OutboxItem, Store, SyncEntry, UnitOfWork
@@ -126,6 +126,9 @@ class SciEngine:
             jira, zoho = await self._make_sides()
             jira_meta = await jira.metadata()
             zoho_meta = await zoho.metadata()
+        except ConnectionsPending as exc:
+            self._problems[self.sci.id] = str(exc)
+            return False
         except (RemoteError, SideError, OSError) as exc:
             self._report_problem(f"cannot start: {exc}")
             return False

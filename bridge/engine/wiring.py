@@ -16,7 +16,7 @@ from bridge.connections import Connections
 from bridge.engine.channels import ChannelRegistry
 from bridge.engine.engine import Notifications, SciEngine, Sides
 from bridge.sci import SciConfig
-from bridge.sides.base import SideError, ZohoSide
+from bridge.sides.base import ConnectionsPending, SideError, ZohoSide
 from bridge.sides.jira import JiraSide
 from bridge.sides.zoho_crm import CrmSide
 from bridge.sides.zoho_projects import ProjectsSide
@@ -33,7 +33,7 @@ def engine_for(sci: SciConfig, config: Config, store: Store,
     async def sides() -> Sides:
         current = connections()
         if not current.prepared:
-            raise SideError("connections are still being set up")
+            raise ConnectionsPending("waiting for the connections to be set up")
         if current.jira is None:
             raise SideError("no Jira connection is configured ([jira])")
         fields = [m.jira for m in sci.mappings]

@@ -16,6 +16,11 @@ class SideError(Exception):
     """A problem with the data or set-up of one side that retrying will not fix."""
 
 
+class ConnectionsPending(SideError):
+    """The daemon has not finished setting up its connections yet (a normal start-up
+    state, not a fault)."""
+
+
 class StaleWrite(Exception):
     """A conditional write was refused: the target changed after we read it. The item
     gets a fresh pass instead of a retry of the stale write."""

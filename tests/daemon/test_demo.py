@@ -37,14 +37,15 @@ def test_demo_receives_changes_made_in_the_simulated_jira(tmp_path: Path, free_p
         daemon = f"http://127.0.0.1:{port}"
         until(lambda: fetch(daemon + "/readyz")[0] == 200)
         ready = json.loads(fetch(daemon + "/readyz")[1])
-        assert {a["id"] for a in ready["actors"]} == {"support-cases", "engineering-deals"}
+        assert {a["id"] for a in ready["actors"]} == {"support-cases", "mobile-tasks",
+                                                      "engineering-deals"}
         token = base64.b64encode(b"bridge@example.com:sim-jira-api-token").decode()
         status, _ = fetch(f"http://127.0.0.1:{sim_port}/rest/api/3/issue/SUP-1", method="PUT",
                           data=b'{"fields": {"summary": "Printer fixed"}}',
                           headers={"Authorization": f"Basic {token}",
                                    "Content-Type": "application/json"})
         assert status == 204
-        accepted = 'bridge_webhook_events_total{result="accepted",source="jira"} 1.0'
+        accepted = 'bridge_webhook_events_total{result="accepted",source="jira"}'
         until(lambda: accepted in fetch(daemon + "/metrics")[1].decode())
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=15) == 0

@@ -73,7 +73,9 @@ class ZohoProjectsSimulator:
 
     def sandbox_info(self, base_url: str) -> dict[str, Any]:
         base = base_url.rstrip("/")
-        return {"projects_api_url": base, "workdrive_api_url": base, "portal_id": self.portal_id}
+        projects = {str(p["name"]): str(p["id"]) for p in self.state.projects.values()}
+        return {"projects_api_url": base, "workdrive_api_url": base, "portal_id": self.portal_id,
+                "project_ids": projects}
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[faults_middleware(self.faults), self._guard])
