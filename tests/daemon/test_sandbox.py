@@ -22,7 +22,7 @@ async def test_sandbox_prints_one_line_then_serves_until_sigterm() -> None:
         zoho = info["zoho"]
         assert set(zoho) == {"accounts_url", "crm_api_url", "client_id", "client_secret",
                              "code", "refresh_token", "projects_api_url",
-                             "workdrive_api_url", "portal_id"}
+                             "workdrive_api_url", "portal_id", "project_ids"}
         async with aiohttp.ClientSession() as session:
             client = JiraClient.basic(jira["base_url"], jira["email"], jira["api_token"],
                                       session)
@@ -39,6 +39,8 @@ async def test_sandbox_prints_one_line_then_serves_until_sigterm() -> None:
                 zoho["projects_api_url"], oauth, session,
                 workdrive_base=zoho["workdrive_api_url"])
             assert zoho["portal_id"] in [p.id for p in await projects.portals()]
+            listed = await projects.projects(zoho["portal_id"])
+            assert zoho["project_ids"] == {p.name: p.id for p in listed}
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         assert proc.stdout.read() == ""  # exactly one line

@@ -249,5 +249,7 @@ async def test_routing_errors_aliases_and_portal_lists(zp: Zp) -> None:
         assert len((await resp.json())["tasks"]) == 4
     async with zp.session.get(f"{zp.url}/api/v3/portal/999/projects", headers=AUTH) as resp:
         assert resp.status == 404
+    projects = {p.name: p.id for p in await zp.client.projects(zp.portal_id)}
     assert zp.sim.sandbox_info(zp.url + "/") == {
-        "projects_api_url": zp.url, "workdrive_api_url": zp.url, "portal_id": zp.portal_id}
+        "projects_api_url": zp.url, "workdrive_api_url": zp.url, "portal_id": zp.portal_id,
+        "project_ids": projects}
