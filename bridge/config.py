@@ -56,6 +56,11 @@ class HttpConfig(Base, kw_only=True):
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=0, le=65535)] = 8080
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
+    # A connection must send a complete request head within this many seconds of
+    # connecting or of its previous response; idle keep-alive connections close then too.
+    header_timeout: Annotated[float, Meta(gt=0)] = 10.0
+    body_timeout: Annotated[float, Meta(gt=0)] = 20.0  # to receive a whole webhook body
+    max_inflight_bodies: Annotated[int, Meta(ge=1)] = 64  # more get 503 + Retry-After
 
 
 class StoreConfig(Base, kw_only=True):
