@@ -23,6 +23,8 @@ def cmd_version(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = config_module.load(args.path)
+    for warning in config_module.warnings(config):
+        print(f"bridge: warning: {warning}", file=sys.stderr)
     print(
         f"{args.path}: OK ({len(config.sci)} SCI(s); listens on "
         f"{config.http.host}:{config.http.port}; store {config.database_path()})"

@@ -16,6 +16,7 @@ from bridge.http import health, webhooks
 from bridge.http.keys import BODY_SLOTS, RUNTIME
 from bridge.http.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from bridge.runtime import Runtime
+from bridge.store import StoreBusy
 
 LINGERING_SECONDS = 2.0
 
@@ -45,9 +46,22 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             HTTP_LATENCY.labels(route_name).observe(time.perf_counter() - started)
 
 
+@web.middleware
+async def store_busy(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Another process holds the database: a retryable 503 and one log line, no traceback."""
+    try:
+        return await handler(request)
+    except StoreBusy as exc:
+        log.warning("store.busy", error=str(exc), retry_after=webhooks.RETRY_AFTER_SECONDS)
+        return web.json_response(
+            {"error": "the store is busy; retry later"}, status=503,
+            headers={"Retry-After": str(webhooks.RETRY_AFTER_SECONDS)},
+        )
+
+
 def build_app(runtime: Runtime) -> web.Application:
     app = web.Application(
-        middlewares=[observe], client_max_size=runtime.config.http.max_body_bytes
+        middlewares=[observe, store_busy], client_max_size=runtime.config.http.max_body_bytes
     )
     app[RUNTIME] = runtime
     app[BODY_SLOTS] = asyncio.Semaphore(runtime.config.http.max_inflight_bodies)

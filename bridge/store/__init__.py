@@ -10,12 +10,14 @@ from bridge.store.base import (
     OutboxItem,
     SciRecord,
     Store,
+    StoreBusy,
     StoreError,
     SyncEntry,
 )
-from bridge.store.sqlite import SqliteStore
+from bridge.store.sqlite import SqliteStore, has_sealed_secrets
 
 __all__ = [
     "Connection", "DeadLetter", "InboxItem", "Link", "LinkConflict", "OutboxDraft",
-    "OutboxItem", "SciRecord", "SqliteStore", "Store", "StoreError", "SyncEntry",
+    "OutboxItem", "SciRecord", "SqliteStore", "Store", "StoreBusy", "StoreError", "SyncEntry",
+    "has_sealed_secrets",
 ]

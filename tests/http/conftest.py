@@ -70,7 +70,8 @@ async def serving(db: Path, config: Config | None = None,
             stack.push_async_callback(store.close)
         runtime = Runtime(config=config, store=store, supervisor=Supervisor(),
                           migrations_done=True)
-        server = TestServer(build_app(runtime), **server_options(config.http))
+        server = TestServer(build_app(runtime))
+        await server.start_server(**server_options(config.http))
         client = await stack.enter_async_context(TestClient(server))
         yield Edge(client, runtime)
 
