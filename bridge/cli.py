@@ -10,6 +10,7 @@ from pathlib import Path
 from bridge import __version__
 from bridge import config as config_module
 from bridge.config import ConfigError
+from bridge.startup import StartupError
 
 EXIT_CONFIG = 2
 
@@ -91,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except ConfigError as exc:
         print(f"bridge: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except StartupError as exc:
+        print(f"bridge: cannot start: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130

@@ -14,10 +14,10 @@ from bridge.store.base import (
     StoreError,
     SyncEntry,
 )
-from bridge.store.sqlite import SqliteStore, has_sealed_secrets
+from bridge.store.sqlite import SqliteStore, create_state_directory, has_sealed_secrets
 
 __all__ = [
     "Connection", "DeadLetter", "InboxItem", "Link", "LinkConflict", "OutboxDraft",
     "OutboxItem", "SciRecord", "SqliteStore", "Store", "StoreBusy", "StoreError", "SyncEntry",
-    "has_sealed_secrets",
+    "create_state_directory", "has_sealed_secrets",
 ]

@@ -472,16 +472,28 @@ def has_sealed_secrets(path: Path) -> bool:
         raise StoreError(_explain(path, exc)) from None
 
 
+def create_state_directory(directory: Path) -> None:
+    """The directory the database lives in (0700 when created here)."""
+    if directory.exists() and not directory.is_dir():
+        raise StoreError(f"{directory} is not a directory: point store.path at a file in a "
+                         "writable directory")
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the state directory {directory}: {exc.strerror}; "
+                         "point store.path at a writable directory") from None
+
+
 def _create_private(path: Path) -> None:
     """The state directory (0700) and an empty database file (0600), unless they exist."""
     if path.is_dir():
         raise StoreError(f"{path} is a directory: set store.path to a file in it, "
                          f"e.g. {path / 'bridge.db'}")
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"cannot create the state directory {path.parent}: {exc.strerror}; "
-                         "point store.path at a writable directory") from None
+    create_state_directory(path.parent)
+    # SQLite would silently open a write-protected database read-only and fail later.
+    for target in (path.parent, path):
+        if target.exists() and not os.access(target, os.W_OK):
+            raise StoreError(_cannot_write(path, f"{target} is read-only"))
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
