@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from actors.messages import InboxArrived
-from actors.supervisor import Supervisor
+from actors.supervisor import ActorState, Supervisor
 from bridge.config import Config
+from bridge.config import warnings as config_warnings
 from bridge.store import Store
 
 
@@ -44,4 +45,10 @@ class Runtime:
             for name, problem in sorted(self.connection_problems.items())
             if problem
         )
+        problems.extend(
+            f"sci {actor.id}: failed ({actor.last_error}); fix the cause, then reload to retry"
+            for actor in self.supervisor.snapshot()
+            if actor.state == ActorState.FAILED.value
+        )
+        problems.extend(config_warnings(self.config))
         return problems
