@@ -15,7 +15,7 @@ import structlog
 
 from bridge.config import Config, HttpConfig
 from bridge.secretbox import SecretBox, SecretBoxError
-from bridge.store import SqliteStore, StoreError, create_state_directory, has_sealed_secrets
+from bridge.store import Store, StoreError, create_state_directory, has_sealed_secrets
 
 KEY_HINT = ("a Fernet key is 32 url-safe base64-encoded bytes, e.g. from python -c 'from "
             "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")
@@ -106,7 +106,7 @@ def _create_key_file(path: Path, database: Path) -> bytes:
 
 
 # -- store ----------------------------------------------------------------------------
-async def open_store(store: SqliteStore, config: Config) -> None:
+async def open_store(store: Store, config: Config) -> None:
     """Open (and migrate) the store, then prove the key decrypts what it holds."""
     try:
         await store.open()
@@ -117,7 +117,7 @@ async def open_store(store: SqliteStore, config: Config) -> None:
     except SecretBoxError:
         await store.close()
         raise StartupError(f"{key_origin(config)} does not decrypt the secrets stored in "
-                           f"{store.path}: {NEVER_A_NEW_KEY}") from None
+                           f"{config.database_path()}: {NEVER_A_NEW_KEY}") from None
 
 
 def startup_error_in(group: BaseExceptionGroup[BaseException]) -> StartupError | None:

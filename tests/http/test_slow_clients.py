@@ -23,6 +23,7 @@ def head(content_length: int, extra: str = SIGNED) -> bytes:
 @asynccontextmanager
 async def connection(edge: Edge) -> AsyncIterator[SocketStream]:
     server = edge.client.server
+    assert server.port is not None
     async with await anyio.connect_tcp(server.host, server.port) as stream:
         yield stream
 
