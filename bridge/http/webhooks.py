@@ -1,8 +1,11 @@
 """``POST /webhooks/jira``: verify, de-duplicate, store durably, then answer and route.
 
-Order matters: the event is in the inbox (committed) before we answer 2xx, so a crash
-after the answer loses nothing; the (source, delivery id) uniqueness in the store makes
-concurrent retries of one delivery collapse into one event.
+Order matters: what the request head already rules out (size, secret, signature header,
+a free body slot) is answered before a byte of the body is buffered; a body must arrive
+within ``http.body_timeout``; only a signed body that decodes strictly is stored. The
+event is in the inbox (committed) before we answer 2xx, so a crash after the answer loses
+nothing; the (source, delivery id) uniqueness in the store makes concurrent retries of one
+delivery collapse into one event.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ log = structlog.get_logger("bridge.webhooks")
 
 SIGNATURE_HEADER = "X-Hub-Signature"
 DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
+RETRY_AFTER_SECONDS = 1  # for 503s: the sender's next attempt will likely find room
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -36,19 +40,17 @@ def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(sign(secret, body), header.strip())
 
 
-RETRY_AFTER_SECONDS = 1
-
-
 def _reject(status: int, result: str, message: str) -> web.Response:
     WEBHOOK_EVENTS.labels("jira", result).inc()
     log.warning("webhook.rejected", result=result, reason=message)
     return web.json_response({"error": message}, status=status)
 
 
-def _refuse_unread(status: int, result: str, message: str) -> web.Response:
+def _refuse_unread(status: int, result: str, message: str, *,
+                   retry_later: bool = False) -> web.Response:
     """Answer without reading the body, and close: the client may still be sending it."""
     response = _reject(status, result, message)
-    if status == 503:
+    if retry_later:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response.force_close()
     return response
@@ -65,7 +67,8 @@ def _refusal_before_body(request: web.Request) -> web.Response | None:
     if not request.headers.get(SIGNATURE_HEADER, "").startswith("sha256="):
         return _refuse_unread(401, "bad_signature", f"missing or invalid {SIGNATURE_HEADER}")
     if request.app[BODY_SLOTS].locked():
-        return _refuse_unread(503, "busy", "too many webhook bodies in flight; retry later")
+        return _refuse_unread(503, "busy", "too many webhook bodies in flight; retry later",
+                              retry_later=True)
     return None
 
 
