@@ -135,11 +135,13 @@ class Supervisor:
     ) -> list[str]:
         """Make the running set match ``wanted`` {id: (fingerprint, factory)}.
 
-        Actors whose fingerprint is unchanged keep running untouched; changed ones restart;
-        missing ones stop; new ones start. Returns the ids that were (re)started.
+        Actors whose fingerprint is unchanged keep running untouched; changed ones restart,
+        and so do FAILED ones (a reload is how an operator retries them once the cause is
+        fixed); missing ones stop; new ones start. Returns the ids that were (re)started.
         """
-        for actor_id in list(self._slots):
-            if actor_id not in wanted or wanted[actor_id][0] != self._slots[actor_id].fingerprint:
+        for actor_id, slot in list(self._slots.items()):
+            if (actor_id not in wanted or wanted[actor_id][0] != slot.fingerprint
+                    or slot.state is ActorState.FAILED):
                 await self.stop(actor_id, grace)
         started = [actor_id for actor_id in wanted if actor_id not in self._slots]
         for actor_id in started:

@@ -11,6 +11,7 @@ from bridge import __version__
 from bridge import config as config_module
 from bridge.admin import commands as admin_commands
 from bridge.config import ConfigError
+from bridge.startup import StartupError
 
 EXIT_CONFIG = 2
 
@@ -24,6 +25,8 @@ def cmd_version(args: argparse.Namespace) -> int:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = config_module.load(args.path)
+    for warning in config_module.warnings(config):
+        print(f"bridge: warning: {warning}", file=sys.stderr)
     print(
         f"{args.path}: OK ({len(config.sci)} SCI(s); listens on "
         f"{config.http.host}:{config.http.port}; store {config.database_path()})"
@@ -96,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except admin_commands.CommandError as exc:
         print(f"bridge: {exc}", file=sys.stderr)
         return admin_commands.EXIT_FAILED
+    except StartupError as exc:
+        print(f"bridge: cannot start: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
 

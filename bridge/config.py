@@ -59,6 +59,11 @@ class HttpConfig(Base, kw_only=True):
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=0, le=65535)] = 8080
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
+    # A connection must send a complete request head within this many seconds of
+    # connecting or of its previous response; idle keep-alive connections close then too.
+    header_timeout: Annotated[float, Meta(gt=0)] = 10.0
+    body_timeout: Annotated[float, Meta(gt=0)] = 20.0  # to receive a whole webhook body
+    max_inflight_bodies: Annotated[int, Meta(ge=1)] = 64  # more get 503 + Retry-After
 
 
 class StoreConfig(Base, kw_only=True):
@@ -187,6 +192,15 @@ class Config(Base, kw_only=True):
         return Path(state or "var") / "bridge.db"
 
 
+def warnings(config: Config) -> list[str]:
+    """Valid settings that still keep the daemon from working as configured."""
+    jira = config.jira
+    if jira is not None and jira.delivery != "poll" and not jira.webhook_secret:
+        return [f"jira.webhook_secret is not set but jira.delivery = {jira.delivery!r}: every "
+                "webhook delivery will be refused with 401 (set the secret, or deliver by poll)"]
+    return []
+
+
 SECRET_KEYS = frozenset(
     {
         "api_token", "webhook_secret", "client_secret", "refresh_token", "grant_code",
@@ -214,6 +228,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: no such config file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: {not_utf8(exc)}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -263,6 +279,13 @@ def _read_secret(value: str, environ: Mapping[str, str], key: str) -> str:
         return target.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigError(f"{key}: cannot read secret file {target}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{key}: secret file {target}: {not_utf8(exc)}") from None
+
+
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """Where the bad byte is, never what is around it (the file may hold a secret)."""
+    return f"not UTF-8 (invalid byte at offset {exc.start}); save the file as UTF-8"
 
 
 # -- error messages ---------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 Start-up order: store (migrations) → supervisor + one actor per enabled SCI → HTTP
 listener → READY=1 → connections set up and probed → engines woken (until then events
-wait durably in the inbox). Shutdown reverses it: stop accepting HTTP, drain actors within
-``daemon.drain_timeout`` (pending work is durable), close the store, exit 0.
+wait durably in the inbox). Shutdown reverses it within one budget, ``daemon.drain_timeout``:
+stop accepting HTTP and finish requests in flight, drain actors (pending work is durable),
+close the store, exit 0. A start the environment does not allow raises ``StartupError``.
 SIGHUP re-reads the config: actors whose SCI changed restart, the others keep running.
 """
 
@@ -29,11 +30,17 @@ from bridge import logging as bridge_logging
 from bridge.config import Config, ConfigError
 from bridge.connections import Connections, configured
 from bridge.engine.wiring import engine_for, fingerprint
-from bridge.http.app import build_app
+from bridge.http.app import build_app, server_options
 from bridge.http.metrics import register_actor_metrics
 from bridge.runtime import Runtime
 from bridge.sci import SciConfig
-from bridge.secretbox import SecretBox
+from bridge.startup import (
+    cannot_listen,
+    check_port,
+    open_store,
+    secret_box,
+    startup_error_in,
+)
 from bridge.store import SciRecord, SqliteStore, Store
 from bridge.systemd import Notifier
 
@@ -42,6 +49,7 @@ log = structlog.get_logger("bridge.daemon")
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
 CONNECTION_CHECK_INTERVAL = 60.0
+HTTP_SHARE_OF_DRAIN = 0.25
 
 
 def restart_policy(config: Config) -> RestartPolicy:
@@ -51,19 +59,6 @@ def restart_policy(config: Config) -> RestartPolicy:
         within=sup.restart_window,
         backoff=Backoff(base=sup.backoff_base, cap=sup.backoff_cap),
     )
-
-
-def secret_box(config: Config) -> SecretBox:
-    """The store's encryption key: configured, or created once beside the database."""
-    if config.store.encryption_key:
-        return SecretBox(config.store.encryption_key.encode())
-    key_file = config.database_path().with_name("store.key")
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.touch(mode=0o600)
-        key_file.write_bytes(SecretBox.generate_key())
-        log.warning("store.key_generated", path=str(key_file))
-    return SecretBox(key_file.read_bytes().strip())
 
 
 def actor_plan(
@@ -117,7 +112,7 @@ class Daemon:
 
     async def serve(self) -> int:
         runtime = self.runtime
-        await runtime.store.open()
+        await open_store(runtime.store, runtime.config)
         runtime.migrations_done = True
         # Not ready until each configured connection has answered its first probe.
         runtime.connection_problems = {name: "not checked yet"
@@ -154,10 +149,14 @@ class Daemon:
 
     async def _listen(self) -> tuple[web.AppRunner, str]:
         http = self.runtime.config.http
-        runner = web.AppRunner(build_app(self.runtime), access_log=None, handle_signals=False)
+        runner = web.AppRunner(build_app(self.runtime), **server_options(http),
+                               shutdown_timeout=http_shutdown_timeout(self.runtime.config))
         await runner.setup()
-        site = web.TCPSite(runner, http.host, http.port, shutdown_timeout=5.0)
-        await site.start()
+        try:
+            await web.TCPSite(runner, http.host, http.port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise cannot_listen(http, exc) from None
         host, port = runner.addresses[0][:2]
         return runner, f"http://{host}:{port}"
 
@@ -193,10 +192,11 @@ class Daemon:
         return await runtime.supervisor.reconcile(plan, runtime.config.daemon.drain_timeout)
 
     async def _shutdown(self, runner: web.AppRunner) -> None:
-        grace = self.runtime.config.daemon.drain_timeout
+        """Everything within ``daemon.drain_timeout``: requests in flight, then actors."""
+        deadline = anyio.current_time() + self.runtime.config.daemon.drain_timeout
         with anyio.CancelScope(shield=True):
             await runner.cleanup()  # stops accepting, lets in-flight requests finish
-            await self.runtime.supervisor.shutdown(grace)
+            await self.runtime.supervisor.shutdown(max(0.0, deadline - anyio.current_time()))
 
     async def _watch_connections(self) -> None:
         """Probe connections now and then; readiness reflects the latest answer. Engines
@@ -230,7 +230,21 @@ class Daemon:
             await anyio.sleep(interval)
 
 
+def http_shutdown_timeout(config: Config) -> float:
+    """The part of the SIGTERM budget that requests in flight may use; actors get the rest."""
+    return config.daemon.drain_timeout * HTTP_SHARE_OF_DRAIN
+
+
 def run(config_path: Path) -> int:
+    """Serve until SIGTERM; ``StartupError`` when the environment does not allow a start."""
     config = config_module.load(config_path)
     bridge_logging.configure(config.daemon.log_level)
-    return anyio.run(Daemon(config_path, config).serve)
+    check_port(config.http)
+    daemon = Daemon(config_path, config)
+    try:
+        return anyio.run(daemon.serve)
+    except BaseExceptionGroup as group:
+        error = startup_error_in(group)
+        if error is None:
+            raise
+        raise error from None

@@ -3,31 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Annotated
 
 import msgspec
+from msgspec import Meta
 
 from bridge.sci import SciConfig
 
+# The shapes Jira gives the fields we route on; anything else is refused at the edge.
+EventName = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]*(:[a-z0-9_]+)?\Z", max_length=100)]
+ProjectKey = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9_]*\Z", max_length=255)]
+IssueKey = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9_]*-[0-9]+\Z", max_length=255)]
+Name = Annotated[str, Meta(pattern=r"^[^\x00-\x1f\x7f]*\Z", max_length=255)]
 
-class _Named(msgspec.Struct):
-    key: str = ""
-    name: str = ""
+
+class _Project(msgspec.Struct):
+    key: ProjectKey = ""
+
+
+class _IssueType(msgspec.Struct):
+    name: Name = ""
 
 
 class _IssueFields(msgspec.Struct):
-    project: _Named | None = None
-    issuetype: _Named | None = None
+    project: _Project | None = None
+    issuetype: _IssueType | None = None
 
 
 class _Issue(msgspec.Struct):
-    key: str = ""
+    key: IssueKey = ""
     fields: _IssueFields | None = None
 
 
 class JiraEventView(msgspec.Struct):
     """The few fields of a Jira webhook body that routing needs."""
 
-    webhookEvent: str = ""
+    webhookEvent: EventName
     issue: _Issue | None = None
 
 
@@ -41,6 +52,8 @@ class NotAnEvent(ValueError):
 def decode_event(body: bytes) -> JiraEventView:
     try:
         return _decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise NotAnEvent(f"not a Jira event: {exc}") from None
     except msgspec.DecodeError as exc:
         raise NotAnEvent(f"malformed JSON: {exc}") from None
 
@@ -52,7 +65,7 @@ def scope_of(event: JiraEventView) -> tuple[str, str | None]:
         return "", None
     fields = issue.fields
     project = fields.project.key if fields and fields.project else ""
-    if not project and "-" in issue.key:
+    if not project and issue.key:
         project = issue.key.rsplit("-", 1)[0]
     issue_type = fields.issuetype.name if fields and fields.issuetype else None
     return project, issue_type or None

@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from actors.messages import InboxArrived, PollNow
-from actors.supervisor import Supervisor
+from actors.supervisor import ActorState, Supervisor
 from bridge.config import Config
+from bridge.config import warnings as config_warnings
 from bridge.engine.channels import ChannelRegistry
 from bridge.store import Store
 
@@ -59,4 +60,10 @@ class Runtime:
         problems.extend(f"sci {sci_id}: {problem}"
                         for sci_id, problem in sorted(self.sci_problems.items())
                         if problem and sci_id in running)
+        problems.extend(
+            f"sci {actor.id}: failed ({actor.last_error}); fix the cause, then reload to retry"
+            for actor in self.supervisor.snapshot()
+            if actor.state == ActorState.FAILED.value
+        )
+        problems.extend(config_warnings(self.config))
         return problems

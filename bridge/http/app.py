@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from aiohttp import web
 
+from bridge.config import HttpConfig
 from bridge.engine.wiring import ZOHO_CRM_PATH
 from bridge.http import health, webhooks, zoho
-from bridge.http.keys import RUNTIME
+from bridge.http.keys import BODY_SLOTS, RUNTIME
 from bridge.http.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from bridge.runtime import Runtime
+from bridge.store import StoreBusy
 from bridge.ui import install as install_ui
+
+LINGERING_SECONDS = 2.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger("bridge.http")
@@ -42,11 +48,25 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             HTTP_LATENCY.labels(route_name).observe(time.perf_counter() - started)
 
 
+@web.middleware
+async def store_busy(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Another process holds the database: a retryable 503 and one log line, no traceback."""
+    try:
+        return await handler(request)
+    except StoreBusy as exc:
+        log.warning("store.busy", error=str(exc), retry_after=webhooks.RETRY_AFTER_SECONDS)
+        return web.json_response(
+            {"error": "the store is busy; retry later"}, status=503,
+            headers={"Retry-After": str(webhooks.RETRY_AFTER_SECONDS)},
+        )
+
+
 def build_app(runtime: Runtime) -> web.Application:
     app = web.Application(
-        middlewares=[observe], client_max_size=runtime.config.http.max_body_bytes
+        middlewares=[observe, store_busy], client_max_size=runtime.config.http.max_body_bytes
     )
     app[RUNTIME] = runtime
+    app[BODY_SLOTS] = asyncio.Semaphore(runtime.config.http.max_inflight_bodies)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", health.metrics)
@@ -54,3 +74,20 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_post(ZOHO_CRM_PATH, zoho.zoho_crm_notification)
     install_ui(app, runtime)
     return app
+
+
+def server_options(http: HttpConfig) -> dict[str, Any]:
+    """Keyword arguments for the runner that serves the app.
+
+    aiohttp arms its keep-alive timer when a connection opens and again after each
+    response, and closes the connection if no complete request head has arrived by then:
+    one timer bounds slow heads and idle keep-alive connections alike.
+    """
+    return {
+        "access_log": None,
+        "handle_signals": False,
+        "keepalive_timeout": http.header_timeout,
+        # After an early answer (413, 401, 503) the rest of the body is read and dropped
+        # for at most this long, so the client sees the answer instead of a reset.
+        "lingering_time": LINGERING_SECONDS,
+    }

@@ -11,14 +11,15 @@ from bridge.store.base import (
     OutboxItem,
     SciRecord,
     Store,
+    StoreBusy,
     StoreError,
     SyncEntry,
     UnitOfWork,
 )
-from bridge.store.sqlite import SqliteStore
+from bridge.store.sqlite import SqliteStore, create_state_directory, has_sealed_secrets
 
 __all__ = [
     "ApiToken", "Connection", "DeadLetter", "InboxItem", "Link", "LinkConflict", "OutboxDraft",
-    "OutboxItem", "SciRecord", "SqliteStore", "Store", "StoreError", "SyncEntry",
-    "UnitOfWork",
+    "OutboxItem", "SciRecord", "SqliteStore", "Store", "StoreBusy", "StoreError", "SyncEntry",
+    "UnitOfWork", "create_state_directory", "has_sealed_secrets",
 ]

@@ -22,6 +22,10 @@ class StoreError(Exception):
     pass
 
 
+class StoreBusy(StoreError):
+    """Another process holds the database longer than the busy timeout; retry later."""
+
+
 class LinkConflict(StoreError):
     def __init__(self, existing: Link) -> None:
         super().__init__(

@@ -4,17 +4,22 @@ Writers are serialised by an asyncio lock and each operation is one ``BEGIN IMME
 transaction, so a crash at any point leaves either the whole operation or none of it.
 ``synchronous=FULL``: a webhook is acknowledged only after its commit, so that commit must
 survive a power cut, not just a process crash.
+
+The database file is created 0600 (SQLite gives ``-wal`` and ``-shm`` the database file's
+mode) in a 0700 directory, whatever the umask. Failures to open name the file and what to
+do; a database locked longer than the busy timeout raises ``StoreBusy``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,7 @@ from bridge.store.base import (
     OutboxDraft,
     OutboxItem,
     SciRecord,
+    StoreBusy,
     StoreError,
     SyncEntry,
     TargetStatus,
@@ -45,23 +51,38 @@ _OPEN_ATTEMPTS = 10
 _OPEN_RETRY = Backoff(base=0.01, factor=2.0, cap=0.5)
 
 
+_CORRUPT = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+_NOT_WRITABLE = frozenset(
+    {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM})
+
+
 class SqliteStore:
-    def __init__(self, path: str | Path, secret_box: SecretBox) -> None:
+    def __init__(self, path: str | Path, secret_box: SecretBox, *,
+                 busy_timeout: float = 10.0) -> None:
         self.path = Path(path)
         self._box = secret_box
+        self._busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
     # -- lifecycle ------------------------------------------------------------------
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(self.path, isolation_level=None)
+        _create_private(self.path)
+        try:
+            db = await aiosqlite.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(self.path, exc)) from None
         db.row_factory = aiosqlite.Row
         self._db = db
         try:
-            for pragma in ("busy_timeout=10000", "synchronous=FULL", "foreign_keys=ON"):
+            pragmas = (f"busy_timeout={int(self._busy_timeout * 1000)}", "synchronous=FULL",
+                       "foreign_keys=ON")
+            for pragma in pragmas:
                 await _one(db, f"PRAGMA {pragma}")
             await self._prepare()
+        except sqlite3.Error as exc:
+            await self.close()
+            raise StoreError(_explain(self.path, exc)) from None
         except BaseException:
             await self.close()
             raise
@@ -93,8 +114,7 @@ class SqliteStore:
                 await self._migrate()
                 return
             except sqlite3.OperationalError as exc:
-                busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # or an extended code
-                if not busy or attempt == _OPEN_ATTEMPTS - 1:
+                if not _is_busy(exc) or attempt == _OPEN_ATTEMPTS - 1:
                     raise
             await asyncio.sleep(_OPEN_RETRY.delay(attempt))
 
@@ -133,18 +153,31 @@ class SqliteStore:
     async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
             db = self._conn
-            await db.execute("BEGIN IMMEDIATE")
+            with self._busy_is_store_busy():
+                await db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
             except BaseException:
                 if db.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
                     await db.execute("ROLLBACK")
                 raise
-            await db.execute("COMMIT")
+            with self._busy_is_store_busy():
+                await db.execute("COMMIT")
 
     async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._lock:
-            return list(await self._conn.execute_fetchall(sql, params))
+            with self._busy_is_store_busy():
+                return list(await self._conn.execute_fetchall(sql, params))
+
+    @contextmanager
+    def _busy_is_store_busy(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            raise StoreBusy(f"{self.path} is locked by another process (waited "
+                            f"{self._busy_timeout:g} s)") from None
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own transaction; returns the number of changed rows."""
@@ -479,6 +512,75 @@ class SqliteStore:
 
     async def delete_api_token(self, token_id: str) -> bool:
         return await self._write("DELETE FROM api_tokens WHERE id = ?", (token_id,)) == 1
+
+
+def has_sealed_secrets(path: Path) -> bool:
+    """Whether the database at ``path`` holds secrets sealed with a store key (read-only
+    look; a missing file or one without the table holds none)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return False
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            tables = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'connections'"
+            ).fetchall()
+            return bool(tables) and bool(db.execute(
+                "SELECT 1 FROM connections WHERE secrets != '{}' LIMIT 1").fetchall())
+    except sqlite3.Error as exc:
+        raise StoreError(_explain(path, exc)) from None
+
+
+def create_state_directory(directory: Path) -> None:
+    """The directory the database lives in (0700 when created here)."""
+    if directory.exists() and not directory.is_dir():
+        raise StoreError(f"{directory} is not a directory: point store.path at a file in a "
+                         "writable directory")
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the state directory {directory}: {exc.strerror}; "
+                         "point store.path at a writable directory") from None
+
+
+def _create_private(path: Path) -> None:
+    """The state directory (0700) and an empty database file (0600), unless they exist."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory: set store.path to a file in it, "
+                         f"e.g. {path / 'bridge.db'}")
+    create_state_directory(path.parent)
+    # SQLite would silently open a write-protected database read-only and fail later.
+    for target in (path.parent, path):
+        if target.exists() and not os.access(target, os.W_OK):
+            raise StoreError(_cannot_write(path, f"{target} is read-only"))
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(_cannot_write(path, exc.strerror)) from None
+    try:
+        os.fchmod(descriptor, 0o600)  # the umask may have taken bits off the mode
+    finally:
+        os.close(descriptor)
+
+
+def _explain(path: Path, exc: sqlite3.Error) -> str:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in _CORRUPT:
+        return (f"{path} is not a usable bridge database ({exc}): it is corrupt or truncated; "
+                "restore it from a backup, or move it away to start with an empty store")
+    if code in _NOT_WRITABLE:
+        return _cannot_write(path, str(exc))
+    return f"{path}: {exc}"
+
+
+def _cannot_write(path: Path, reason: str | None) -> str:
+    return (f"cannot write {path} ({reason}): make {path.parent} and the database files "
+            "writable for the service user")
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # or an extended code
 
 
 async def _one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> Row | None:

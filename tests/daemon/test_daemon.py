@@ -242,6 +242,18 @@ def test_sighup_with_broken_config_keeps_running(write_config, daemon_factory) -
     assert daemon.stop() == 0
 
 
+def test_sighup_with_non_utf8_config_keeps_running(write_config, daemon_factory) -> None:
+    config = write_config()
+    daemon = daemon_factory(config)
+    config.write_bytes(config.read_bytes().replace(b'name = "Support"', b'name = "Supp\xf6rt"'))
+    daemon.proc.send_signal(signal.SIGHUP)
+    assert "reload rejected" in daemon.next_message("READY=1")
+    assert set(daemon.actors()) == {"sup", "eng"}
+    assert daemon.stop() == 0
+    logs = daemon.proc.stdout.read().decode()  # type: ignore[union-attr]
+    assert "not UTF-8" in logs and "Traceback" not in logs
+
+
 def test_run_with_bad_config_exits_2_without_traceback(tmp_path: Path, write_config) -> None:
     config = write_config()
     text = config.read_text()

@@ -149,3 +149,35 @@ def test_ui_session_key_is_checked_and_never_shown(tmp_path: Path) -> None:
     message = error_for(tmp_path, '[ui]\nsession_key = "short-secret-value"\n')
     assert "ui.session_key must be a Fernet key" in message
     assert "short-secret-value" not in message
+
+
+def test_non_utf8_config_names_the_file_and_the_offset(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.toml"
+    path.write_bytes(b'[daemon]\nlog_level = "info" # caf\xe9\n')
+    with pytest.raises(ConfigError) as info:
+        config.load(path, {})
+    assert str(path) in str(info.value) and "not UTF-8" in str(info.value)
+
+
+def test_non_utf8_secret_file_names_the_file_not_the_secret(tmp_path: Path) -> None:
+    secret = tmp_path / "token"
+    secret.write_bytes(b"tok-s3cr\xe9t")
+    text = f'[jira]\nsite_url = "https://x.atlassian.net"\napi_token = "file:{secret}"\n'
+    message = error_for(tmp_path, text)
+    assert "jira.api_token" in message and str(secret) in message and "UTF-8" in message
+    assert "s3cr" not in message
+
+
+@pytest.mark.parametrize(("jira", "warned"), [
+    ('site_url = "https://x.atlassian.net"\n', True),
+    ('site_url = "https://x.atlassian.net"\ndelivery = "both"\n', True),
+    ('site_url = "https://x.atlassian.net"\ndelivery = "poll"\n', False),
+    ('site_url = "https://x.atlassian.net"\nwebhook_secret = "s"\n', False),
+])
+def test_check_config_warns_when_webhooks_cannot_be_verified(tmp_path: Path, jira: str,
+                                                             warned: bool) -> None:
+    path = write(tmp_path, "[jira]\n" + jira)
+    result = subprocess.run([sys.executable, "-m", "bridge", "check-config", str(path)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "OK" in result.stdout
+    assert ("jira.webhook_secret" in result.stderr) is warned

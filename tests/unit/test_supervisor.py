@@ -151,3 +151,26 @@ async def test_shutdown_drains_then_cancels_stuck_actor() -> None:
         with anyio.fail_after(3):
             await sup.shutdown(grace=0.1)
     assert {i.state for i in sup.snapshot()} == {"stopped"}
+
+
+async def test_reconcile_retries_a_failed_actor_with_unchanged_fingerprint(
+        supervisor: Supervisor) -> None:
+    healthy = anyio.Event()  # the environment is fixed once this is set
+
+    class Flaky:
+        async def run(self, mailbox: Mailbox) -> None:
+            if not healthy.is_set():
+                raise RuntimeError("store unavailable")
+            await Echo([]).run(mailbox)
+
+    async with running(supervisor):
+        wanted = {"x": ("fp-1", Flaky), "y": ("fp-1", lambda: Echo([]))}
+        await supervisor.reconcile(wanted, grace=1)
+        await eventually(lambda: (i := supervisor.info("x")) is not None and i.state == "failed")
+        y_started = supervisor.info("y").started_at  # type: ignore[union-attr]
+        healthy.set()
+        assert await supervisor.reconcile(wanted, grace=1) == ["x"]
+        await eventually(lambda: (i := supervisor.info("x")) is not None and i.state == "running")
+        info = supervisor.info("x")
+        assert info is not None and info.restarts == 0 and info.last_error == ""
+        assert supervisor.info("y").started_at == y_started  # type: ignore[union-attr]
