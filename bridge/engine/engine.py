@@ -115,6 +115,7 @@ class SciEngine:
         self._seen: dict[str, bytes] = {}  # item → digest of the content last handled
         self._notifications = notifications
         self._channel_until = 0.0
+        self._auth_trouble = False
         self._pass_id = 0
 
     # -- start-up ---------------------------------------------------------------------------
@@ -206,10 +207,13 @@ class SciEngine:
         if not await self.start():
             handled = 0
         else:
+            self._auth_trouble = False
             await self._keep_channel()
             handled = await self._poll_zoho()
             if self._poll_jira:
                 handled += await self._poll_jira_side()
+            if not self._auth_trouble:
+                self._report_problem("")
         if reason != "timer":
             summary = self.problem or f"{handled} change{'s' * (handled != 1)} from Zoho"
             await self._store.record_sync(self._entry("zoho_to_jira", started, handled,
@@ -612,6 +616,9 @@ class SciEngine:
         SYNC_ERRORS.labels(self.sci.id, exc.outcome.value).inc()
         log.warning("engine.remote_error", during=during, outcome=exc.outcome.value,
                     error=str(exc))
+        if exc.needs_attention:  # readiness says so until a poll goes through again
+            self._auth_trouble = True
+            self._report_problem(f"{exc.system} needs attention: {exc.message}")
 
     async def _update_gauges(self) -> None:
         OUTBOX_DEPTH.labels(self.sci.id).set(await self._store.outbox_depth(self.sci.id))
@@ -629,9 +636,7 @@ class SciEngine:
                 await zoho.update(record_id, fields, intent.unmodified_since)
                 return await self._agreed(link_id, agreed, intent.reason)
             case TransitionJira(key=key, status=status):
-                category = next((s.category for s in self.catalog.jira_statuses
-                                 if s.name == status), "")
-                await jira.move_to(key, status, category)
+                await jira.move_to(key, status, self.catalog.jira_statuses)
                 return await self._agreed(link_id, {}, intent.reason, jira_status=status,
                                           zoho_status=intent.agreed_zoho_status)
             case SetZohoStatus(record_id=record_id, status=status):
@@ -676,7 +681,7 @@ class SciEngine:
         notes = [f"created {created.key} for Zoho record {intent.record_id}"]
         if intent.status:
             try:
-                await jira.move_to(created.key, intent.status)
+                await jira.move_to(created.key, intent.status, self.catalog.jira_statuses)
             except NoTransition as exc:
                 notes.append(f"status not set: {exc.message}")
         issue = await jira.snapshot(created.id)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -93,8 +93,16 @@ class JiraSide:
     async def update(self, key: str, fields: Mapping[str, Any]) -> None:
         await self.client.edit_issue(key, fields=dict(fields))
 
-    async def move_to(self, key: str, target: str, category: StatusCategory = "") -> None:
-        """Reach ``target`` through valid transitions, several when there is no direct one."""
+    async def move_to(self, key: str, target: str,
+                      workflow: Sequence[JiraStatus] = ()) -> None:
+        """Reach ``target`` through valid transitions, several when there is no direct one.
+        ``workflow``: the statuses the issue type uses; a target outside them is refused
+        before any step is taken (never wander towards a status that cannot be reached)."""
+        known = {s.name.casefold(): s for s in workflow}
+        if known and target.casefold() not in known:
+            raise _no_path(key, f"no path to {target!r}: it is not a status of the "
+                                f"{self.project} {self.issue_type} workflow")
+        category = known[target.casefold()].category if known else ""
         visited: set[str] = set()
         for _ in range(MAX_TRANSITION_STEPS):
             current = await self.snapshot(key)
@@ -112,9 +120,7 @@ class JiraSide:
             if step is None:
                 break
             await self.client.transition(key, step.id)
-        raise NoTransition(f"{key}: no path from {sorted(visited)} to {target!r} in the "
-                           "workflow", status=None, outcome=Outcome.PERMANENT,
-                           error_messages=[], errors={})
+        raise _no_path(key, f"no path from {sorted(visited)} to {target!r} in the workflow")
 
     async def create(self, sci_id: str, record_id: str, fields: Mapping[str, Any]
                      ) -> CreatedIssue:
@@ -143,6 +149,11 @@ class JiraSide:
         await self.client.upsert_remote_link(
             key, global_id=f"zoho-bridge:{record_id}", url=url, title=title,
             relationship="Zoho record")
+
+
+def _no_path(key: str, why: str) -> NoTransition:
+    return NoTransition(f"{key}: {why}", status=None, outcome=Outcome.PERMANENT,
+                        error_messages=[], errors={})
 
 
 def _category(key: str) -> StatusCategory:

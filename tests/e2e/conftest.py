@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -115,6 +116,21 @@ class DaemonProcess:
         except (urllib.error.URLError, ConnectionError):
             return 0, None
 
+    def metric(self, line_start: str) -> float:
+        """The value of the first /metrics line that starts with ``line_start``."""
+        with urllib.request.urlopen(self.base + "/metrics", timeout=5) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith(line_start):
+                    return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    def history(self) -> list[str]:
+        """Sync history summaries, newest first (read beside the running daemon)."""
+        with sqlite3.connect(f"file:{self.config.parent / 'bridge.db'}?mode=ro",
+                             uri=True) as db:
+            rows = db.execute("SELECT summary FROM sync_history ORDER BY id DESC").fetchall()
+        return [str(r[0]) for r in rows]
+
     def kill(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
@@ -127,8 +143,11 @@ class DaemonProcess:
 
 
 def config_text(info: dict[str, Any], port: int, db: Path, delivery: str,
-                scis: str) -> str:
+                scis: str, crm_auth: str = "grant_code") -> str:
+    """``crm_auth``: how the CRM connection signs in: the sandbox's single-use
+    ``grant_code``, or its ``refresh_token`` (which a test can then revoke)."""
     jira, zoho = info["jira"], info["zoho"]
+    crm_secret = zoho["code"] if crm_auth == "grant_code" else zoho["refresh_token"]
     common = (f'client_id = "{zoho["client_id"]}"\nclient_secret = "{zoho["client_secret"]}"\n'
               f'accounts_url = "{zoho["accounts_url"]}"\n')
     return (
@@ -137,7 +156,7 @@ def config_text(info: dict[str, Any], port: int, db: Path, delivery: str,
         f'[jira]\nsite_url = "{jira["base_url"]}"\nemail = "{jira["email"]}"\n'
         f'api_token = "{jira["api_token"]}"\nwebhook_secret = "{jira["webhook_secret"]}"\n'
         f'delivery = "{delivery}"\nrequests_per_second = 50\n'
-        f'[zoho.crm]\n{common}grant_code = "{zoho["code"]}"\napi_url = "{zoho["crm_api_url"]}"\n'
+        f'[zoho.crm]\n{common}{crm_auth} = "{crm_secret}"\napi_url = "{zoho["crm_api_url"]}"\n'
         f'requests_per_second = 50\n'
         f'[zoho.projects]\n{common}refresh_token = "{zoho["refresh_token"]}"\n'
         f'api_url = "{zoho["projects_api_url"]}"\nrequests_per_second = 50\n' + scis)
@@ -147,10 +166,11 @@ def config_text(info: dict[str, Any], port: int, db: Path, delivery: str,
 def daemon(tmp_path: Path, sandbox: dict[str, Any]) -> Iterator[Callable[..., DaemonProcess]]:
     started: list[DaemonProcess] = []
 
-    def start(scis: str, delivery: str = "webhook") -> DaemonProcess:
+    def start(scis: str, delivery: str = "webhook", **options: str) -> DaemonProcess:
         port = free_port()
         config = tmp_path / "bridge.toml"
-        config.write_text(config_text(sandbox, port, tmp_path / "bridge.db", delivery, scis))
+        config.write_text(config_text(sandbox, port, tmp_path / "bridge.db", delivery, scis,
+                                      **options))
         process = DaemonProcess(config, port, tmp_path / "daemon.log")
         process.start()
         started.append(process)
