@@ -64,7 +64,7 @@ def toml_document(tables: dict[str, Any]) -> str:
 
 
 # -- strategies ----------------------------------------------------------------------------
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+TEXT = st.text(st.characters(codec="utf-8"), max_size=30)
 SCALARS = st.one_of(
     st.booleans(), st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.floats(allow_nan=True, allow_infinity=True), TEXT,
