@@ -43,7 +43,7 @@ class GroupCommit(Generic[Item, Result]):
             self._writer = None
 
     async def submit(self, item: Item) -> Result:
-        if self._closing or self._writer is None:
+        if self._closing or self._writer is None or self._writer.done():
             raise StoreError("store is not open")
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))

@@ -134,3 +134,22 @@ async def test_a_cancelled_caller_does_not_disturb_the_others() -> None:
     await writer.close()
     assert impatient.cancelled()
     assert committed == ["a", "b"]  # handed over, so written: a retry finds a duplicate
+
+
+async def test_a_stopped_writer_fails_its_batch_and_refuses_new_items() -> None:
+    class Stop(BaseException):  # as cancellation at event loop shutdown
+        pass
+
+    async def commit(items: list[int]) -> list[int | Exception]:
+        raise Stop
+
+    writer: GroupCommit[int, int] = GroupCommit(commit)
+    with pytest.raises(StoreError, match="not open"):  # not started yet
+        await writer.submit(1)
+    writer.start()
+    with pytest.raises(StoreError, match="may not be stored"):
+        await writer.submit(2)
+    with pytest.raises(StoreError, match="not open"):
+        await writer.submit(3)
+    with pytest.raises(Stop):
+        await writer.close()
