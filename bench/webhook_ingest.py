@@ -126,6 +126,14 @@ async def _rounds(runtime: Runtime) -> tuple[list[Round], list[Round]]:
     return bare, ours
 
 
+async def _check_stored(store: SqliteStore) -> None:
+    """Every acknowledged delivery is in the inbox once: speed bought by losing or
+    duplicating events would not count."""
+    stored, sent = await store.inbox_depth("bench"), WARM_UP + DELIVERIES * ROUNDS
+    if stored != sent:
+        raise RuntimeError(f"{sent} deliveries acknowledged but {stored} stored")
+
+
 def _figures(bare: list[Round], ours: list[Round]) -> Figures:
     latencies = [t for r in ours for t in r.latencies]
     return {
@@ -151,6 +159,7 @@ async def run() -> Figures:
                           migrations_done=True)
         try:
             bare, ours = await _rounds(runtime)
+            await _check_stored(store)
         finally:
             await store.close()
     _show("baseline (bare handler)", bare)
