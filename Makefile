@@ -36,8 +36,8 @@ screenshots: $(STAMP) browser ## re-take docs/screenshots/ with the browser test
 lint: $(STAMP) ## static checks
 	$(BIN)/ruff check .
 
-bench: $(STAMP) ## run benchmarks (on demand, never part of `make test`)
-	$(BIN)/python -m bench
+bench: $(STAMP) ## run benchmarks (never part of `make test`); NAME=webhook_ingest runs one
+	$(BIN)/python -m bench $(NAME)
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -275,6 +275,8 @@ def _read_secret(value: str, environ: Mapping[str, str], key: str) -> str:
         target = Path(value.removeprefix("file:"))
     else:
         return value
+    if "\0" in str(target):
+        raise ConfigError(f"{key}: secret file path {str(target)!r} contains a NUL byte")
     try:
         return target.read_text(encoding="utf-8").strip()
     except OSError as exc:
@@ -314,7 +316,8 @@ def _steps(path: str) -> list[str | int]:
     for token in path.replace("[", ".[").split("."):
         if not token:
             continue
-        steps.append(int(token[1:-1]) if token.startswith("[") else token)
+        # ``[...]`` stands for a dict key msgspec does not name; it stays a (missing) key.
+        steps.append(int(token[1:-1]) if token[1:-1].isdigit() else token)
     return steps
 
 

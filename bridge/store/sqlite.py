@@ -3,7 +3,8 @@
 Writers are serialised by an asyncio lock and each operation is one ``BEGIN IMMEDIATE``
 transaction, so a crash at any point leaves either the whole operation or none of it.
 ``synchronous=FULL``: a webhook is acknowledged only after its commit, so that commit must
-survive a power cut, not just a process crash.
+survive a power cut, not just a process crash. Inbox appends go through a group commit:
+concurrent deliveries share one transaction and its fsync, each answered after the commit.
 
 The database file is created 0600 (SQLite gives ``-wal`` and ``-shm`` the database file's
 mode) in a 0700 directory, whatever the umask. Failures to open name the file and what to
@@ -21,7 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
@@ -44,6 +45,7 @@ from bridge.store.base import (
     TargetStatus,
     UnitOfWork,
 )
+from bridge.store.group_commit import GroupCommit
 from bridge.store.migrations import LATEST, MIGRATIONS, statements
 
 Row = aiosqlite.Row
@@ -56,6 +58,14 @@ _NOT_WRITABLE = frozenset(
     {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM})
 
 
+class _Append(NamedTuple):
+    source: str
+    delivery_id: str
+    payload: bytes
+    sci_ids: tuple[str, ...]
+    received_at: float
+
+
 class SqliteStore:
     def __init__(self, path: str | Path, secret_box: SecretBox, *,
                  busy_timeout: float = 10.0) -> None:
@@ -64,6 +74,7 @@ class SqliteStore:
         self._busy_timeout = busy_timeout
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._appends: GroupCommit[_Append, int | None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------
     async def open(self) -> None:
@@ -86,8 +97,13 @@ class SqliteStore:
         except BaseException:
             await self.close()
             raise
+        self._appends = GroupCommit(self._commit_appends)
+        self._appends.start()
 
     async def close(self) -> None:
+        if self._appends is not None:  # commit (and answer) every append already received
+            await self._appends.close()
+            self._appends = None
         async with self._lock:  # never in the middle of another coroutine's transaction
             if self._db is not None:
                 await self._db.close()
@@ -310,20 +326,21 @@ class SqliteStore:
     # -- inbox ----------------------------------------------------------------------
     async def inbox_append(self, source: str, delivery_id: str, payload: bytes,
                            sci_ids: Sequence[str]) -> int | None:
-        async with self._tx() as db:
-            row = await _one(
-                db, "INSERT INTO inbox_events (source, delivery_id, received_at, payload) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT(source, delivery_id) DO NOTHING RETURNING id",
-                (source, delivery_id, time.time(), payload),
-            )
-            if row is None:
-                return None
-            event_id = int(row[0])
-            await db.executemany(
-                "INSERT INTO inbox_targets (event_id, sci_id) VALUES (?, ?)",
-                [(event_id, sci_id) for sci_id in dict.fromkeys(sci_ids)],
-            )
-            return event_id
+        if self._appends is None:
+            raise StoreError("store is not open")
+        return await self._appends.submit(
+            _Append(source, delivery_id, payload, tuple(dict.fromkeys(sci_ids)), time.time()))
+
+    async def _commit_appends(self, appends: list[_Append]) -> list[int | Exception | None]:
+        """One transaction for the batch. A bad row fails the whole statement, so the batch
+        is then retried one append per transaction: only the bad one fails."""
+        try:
+            async with self._tx() as db:
+                return list(await _insert_inbox(db, appends))
+        except sqlite3.Error as exc:
+            if len(appends) == 1:
+                return [exc]
+        return [(await self._commit_appends([append]))[0] for append in appends]
 
     async def inbox_pending(self, sci_id: str, limit: int = 100) -> list[InboxItem]:
         rows = await self._read(
@@ -588,6 +605,26 @@ async def _one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -
     read transaction open, which later turns ``BEGIN IMMEDIATE`` into SQLITE_BUSY_SNAPSHOT."""
     rows = list(await db.execute_fetchall(sql, params))
     return rows[0] if rows else None
+
+
+async def _insert_inbox(db: aiosqlite.Connection,
+                        appends: Sequence[_Append]) -> list[int | None]:
+    """New event ids in order; None for a delivery already stored, in the database or
+    earlier in this batch (``DO NOTHING`` skips it, so it returns no row)."""
+    rows = await db.execute_fetchall(
+        "INSERT INTO inbox_events (source, delivery_id, received_at, payload) VALUES "
+        + ", ".join(["(?, ?, ?, ?)"] * len(appends))
+        + " ON CONFLICT(source, delivery_id) DO NOTHING RETURNING id, source, delivery_id",
+        [value for a in appends for value in (a.source, a.delivery_id, a.received_at, a.payload)],
+    )
+    new_ids = {(row[1], row[2]): int(row[0]) for row in rows}
+    event_ids = [new_ids.pop((a.source, a.delivery_id), None) for a in appends]
+    await db.executemany(
+        "INSERT INTO inbox_targets (event_id, sci_id) VALUES (?, ?)",
+        [(event_id, sci_id) for event_id, a in zip(event_ids, appends, strict=True)
+         if event_id is not None for sci_id in a.sci_ids],
+    )
+    return event_ids
 
 
 async def _version(db: aiosqlite.Connection) -> int:

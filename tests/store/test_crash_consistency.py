@@ -1,4 +1,5 @@
-"""SIGKILL a writer at random moments; the reopened store must hold whole transactions only."""
+"""SIGKILL a writer at random moments; the reopened store must hold whole transactions only,
+and every acknowledged inbox append."""
 
 import os
 import random
@@ -42,11 +43,40 @@ async def main(path, key):
 anyio.run(main, sys.argv[1], sys.argv[2])
 """
 
+# Sixteen concurrent deliverers, so appends are committed in groups; every fourth delivery
+# repeats the one before. Each answer is logged (one line, one write) once it is returned.
+CONCURRENT_INGEST = """
+import sys, anyio
+from bridge.secretbox import SecretBox
+from bridge.store import SqliteStore
+
+async def deliver(store, worker, log):
+    n = 0
+    while True:
+        n += 1
+        delivery = f"w{worker}-{n - 1 if n % 4 == 0 else n}"
+        event_id = await store.inbox_append("jira", delivery, b"x" * 512, ["s1", "s2"])
+        log.write(f"{delivery} {event_id}\\n")
+        if worker == 0 and n == 1:
+            print(1, flush=True)
+
+async def main(path, key, log_path):
+    store = SqliteStore(path, SecretBox(key.encode()))
+    await store.open()
+    with open(log_path, "a", buffering=1) as log:
+        async with anyio.create_task_group() as group:
+            for worker in range(16):
+                group.start_soon(deliver, store, worker, log)
+
+anyio.run(main, *sys.argv[1:])
+"""
+
 KILL_DELAYS = [round(random.Random(seed).uniform(0.0, 0.6), 3) for seed in range(5)]
 
 
-def run_and_kill(path: Path, key: bytes, delay: float) -> None:
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path), key.decode()],
+def run_and_kill(path: Path, key: bytes, delay: float, script: str = WRITER,
+                 *extra: str) -> None:
+    writer = subprocess.Popen([sys.executable, "-c", script, str(path), key.decode(), *extra],
                               stdout=subprocess.PIPE, text=True)
     assert writer.stdout is not None
     try:
@@ -90,3 +120,28 @@ async def test_sigkill_mid_write_leaves_whole_transactions(tmp_path: Path, delay
     assert sorted(everything) == sorted(f"e{e}-{i}" for e in done for i in range(3))
     assert set(finished) <= {f"e{e}-0" for e in done}
     assert set(dead) <= {f"e{e}-1" for e in done}
+
+
+@pytest.mark.parametrize("delay", KILL_DELAYS)
+async def test_sigkill_during_group_commits_keeps_every_acknowledged_append(
+        tmp_path: Path, delay: float) -> None:
+    path, key, log = tmp_path / "crash.db", SecretBox.generate_key(), tmp_path / "answers"
+    run_and_kill(path, key, delay, CONCURRENT_INGEST, str(log))
+
+    answers = [line.split() for line in log.read_text().splitlines(keepends=True)
+               if line.endswith("\n")]  # a line cut by the kill was never seen as answered
+    store = SqliteStore(path, SecretBox(key))
+    await store.open()
+    await store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        events = dict(db.execute("SELECT delivery_id, id FROM inbox_events"))
+        targets = db.execute(
+            "SELECT event_id, sci_id FROM inbox_targets ORDER BY event_id, sci_id").fetchall()
+    new = [(delivery, int(event_id)) for delivery, event_id in answers if event_id != "None"]
+    repeats = [delivery for delivery, event_id in answers if event_id == "None"]
+    assert new and repeats
+    assert all(events.get(delivery) == event_id for delivery, event_id in new)
+    assert all(delivery in events for delivery in repeats)
+    assert targets == sorted((event_id, sci) for event_id in events.values()
+                             for sci in ("s1", "s2"))
