@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP) ## start the daemon against the built-in Jira simulator with sample data
+demo: $(STAMP) ## start the daemon against the built-in Jira and Zoho simulators with sample data
 	$(BIN)/bridge demo
 
 CHROMIUM := /usr/bin/chromium
@@ -33,8 +33,9 @@ browser: ## install the Chromium the browser tests drive (Debian package; they s
 screenshots: $(STAMP) browser ## re-take docs/screenshots/ with the browser tests
 	BRIDGE_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/ui
 
-lint: $(STAMP) ## static checks
+lint: $(STAMP) ## static checks: ruff, and mypy (strict on the sync core)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP) ## run benchmarks (never part of `make test`); NAME=webhook_ingest runs one
 	$(BIN)/python -m bench $(NAME)

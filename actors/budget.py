@@ -67,6 +67,7 @@ class RateBudget:
         self._tickets = itertools.count()
         self._paused_until = 0.0
         self._changed = anyio.Event()
+        self._max_concurrent = max_concurrent or 0
         self._slots = anyio.Semaphore(max_concurrent) if max_concurrent else None
         self._granted = 0
 
@@ -105,7 +106,7 @@ class RateBudget:
     def statistics(self) -> BudgetStats:
         in_flight = 0
         if self._slots is not None:
-            in_flight = int(self._slots.initial_value) - self._slots.value
+            in_flight = self._max_concurrent - self._slots.value
         return BudgetStats(
             granted=self._granted,
             waiting=sum(len(q) for q in self._queues.values()),

@@ -33,7 +33,6 @@ import msgspec
 from prometheus_client import Counter, Histogram
 
 from actors.backoff import Backoff
-from actors.budget import RateBudget
 
 API_CALLS = Counter(
     "bridge_api_calls_total", "Calls made to remote APIs", ["system", "outcome"]
@@ -131,6 +130,16 @@ def default_classifier(status: int, headers: Mapping[str, str], body: bytes) -> 
     return Verdict(Outcome.PERMANENT)
 
 
+class Budget(Protocol):
+    """A request budget shared by every caller on one account (see ``actors.budget``)."""
+
+    def slot(self) -> AbstractAsyncContextManager[None]:
+        """Wait for a request's share of the budget and hold it while the request runs."""
+
+    def pause(self, seconds: float) -> None:
+        """The remote system said Retry-After: nobody on this account sends until then."""
+
+
 class AuthProvider(Protocol):
     async def headers(self) -> dict[str, str]:
         """Authorization headers for the next request."""
@@ -168,7 +177,7 @@ class Transport:
         session: aiohttp.ClientSession,
         *,
         auth: AuthProvider | None = None,
-        budget: RateBudget | None = None,
+        budget: Budget | None = None,
         classifier: Classifier = default_classifier,
         error_factory: ErrorFactory | None = None,
         backoff: Backoff = HTTP_BACKOFF,

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field, fields
 
 import anyio
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 CONTROL_PREFIX = "/_sim/"
 
 

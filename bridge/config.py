@@ -48,14 +48,14 @@ class Base(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
     pass
 
 
-class DaemonConfig(Base, kw_only=True):
+class DaemonConfig(Base, frozen=True, kw_only=True):
     drain_timeout: Annotated[float, Meta(gt=0)] = 20.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Where Jira can reach this daemon; used when registering the webhook.
     public_url: str = ""
 
 
-class HttpConfig(Base, kw_only=True):
+class HttpConfig(Base, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=0, le=65535)] = 8080
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
@@ -66,12 +66,12 @@ class HttpConfig(Base, kw_only=True):
     max_inflight_bodies: Annotated[int, Meta(ge=1)] = 64  # more get 503 + Retry-After
 
 
-class StoreConfig(Base, kw_only=True):
+class StoreConfig(Base, frozen=True, kw_only=True):
     path: str = ""  # default: $STATE_DIRECTORY/bridge.db, else ./var/bridge.db
     encryption_key: str = ""  # Fernet key (secret reference); required once secrets are stored
 
 
-class SupervisorConfig(Base, kw_only=True):
+class SupervisorConfig(Base, frozen=True, kw_only=True):
     max_restarts: Annotated[int, Meta(ge=0)] = 5
     restart_window: Annotated[float, Meta(gt=0)] = 60.0
     backoff_base: Annotated[float, Meta(gt=0)] = 1.0
@@ -79,7 +79,7 @@ class SupervisorConfig(Base, kw_only=True):
     mailbox_size: Annotated[int, Meta(ge=1)] = 1000
 
 
-class JiraConnection(Base, kw_only=True):
+class JiraConnection(Base, frozen=True, kw_only=True):
     site_url: str
     email: str = ""
     api_token: str = ""
@@ -95,7 +95,7 @@ class JiraConnection(Base, kw_only=True):
 DataCenter = Literal["US", "EU", "IN", "AU", "JP", "CN", "UK", "CA", "SA"]
 
 
-class ZohoConnection(Base, kw_only=True):
+class ZohoConnection(Base, frozen=True, kw_only=True):
     data_center: DataCenter = "US"
     client_id: str
     client_secret: str = ""
@@ -106,7 +106,7 @@ class ZohoConnection(Base, kw_only=True):
     requests_per_second: Annotated[float, Meta(gt=0)] = 5.0
 
 
-class ZohoConfig(Base, kw_only=True):
+class ZohoConfig(Base, frozen=True, kw_only=True):
     crm: ZohoConnection | None = None
     projects: ZohoConnection | None = None
 
@@ -114,7 +114,7 @@ class ZohoConfig(Base, kw_only=True):
 Role = Literal["admin", "user"]
 
 
-class UiUser(Base, kw_only=True):
+class UiUser(Base, frozen=True, kw_only=True):
     name: Annotated[str, Meta(min_length=1)]
     password_hash: str  # argon2, from `bridge hash-password`
     role: Role = "user"
@@ -127,7 +127,7 @@ class UiUser(Base, kw_only=True):
             )
 
 
-class UiConfig(Base, kw_only=True):
+class UiConfig(Base, frozen=True, kw_only=True):
     user: list[UiUser] = []
     session_key: str = ""  # Fernet key (secret reference); default: generated beside the store
     session_max_age: Annotated[int, Meta(ge=60)] = 12 * 3600
@@ -168,7 +168,7 @@ def _is_fernet_key(key: str) -> bool:
         return False
 
 
-class Config(Base, kw_only=True):
+class Config(Base, frozen=True, kw_only=True):
     daemon: DaemonConfig = DaemonConfig()
     http: HttpConfig = HttpConfig()
     store: StoreConfig = StoreConfig()

@@ -4,20 +4,22 @@ Jira webhook registration in line with the SCIs, and set up declarative Zoho con
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import structlog
 
 from actors.budget import RateBudget
+from actors.throttle import PatternThrottle
 from adapters.http import RemoteError
 from adapters.jira.client import JiraClient, ensure_webhook
 from adapters.zoho.crm import ZohoCrmClient
 from adapters.zoho.datacenters import data_center
 from adapters.zoho.oauth import ZohoOAuth
-from adapters.zoho.projects import ZohoProjectsClient
+from adapters.zoho.projects import ZohoProjectsClient, url_pattern
 from bridge.config import Config, ZohoConnection, reveal
 from bridge.store import Store
+from bridge.store.base import ConnectionKind
 from bridge.tokens import StoreTokenStore
 
 log = structlog.get_logger("bridge.connections")
@@ -46,6 +48,8 @@ class ZohoLink:
     settings: ZohoConnection
     session: aiohttp.ClientSession
     budget: RateBudget
+    # Zoho Projects paces per URL pattern; one throttle per account, shared by its SCIs.
+    throttle: PatternThrottle = field(default_factory=lambda: PatternThrottle(url_pattern))
 
     async def crm_client(self) -> ZohoCrmClient:
         """A CRM client on the token's API domain (an explicit ``api_url`` wins)."""
@@ -59,7 +63,7 @@ class ZohoLink:
         api = self.settings.api_url or center.projects
         return ZohoProjectsClient.connect(api, self.oauth, self.session,
                                           workdrive_base=self.settings.api_url or center.workdrive,
-                                          budget=self.budget)
+                                          budget=self.budget, throttle=self.throttle)
 
     async def prepare(self) -> None:
         """Adopt configured credentials unless the store already holds working tokens.
@@ -145,7 +149,7 @@ def _zoho(name: str, settings: ZohoConnection | None, session: aiohttp.ClientSes
     if settings is None:
         return None
     accounts = settings.accounts_url or data_center(settings.data_center).accounts
-    kind = "zoho_crm" if name == CRM else "zoho_projects"
+    kind: ConnectionKind = "zoho_crm" if name == CRM else "zoho_projects"
     oauth = ZohoOAuth(name, client_id=settings.client_id,
                       client_secret=reveal(settings.client_secret), accounts_url=accounts,
                       session=session, store=StoreTokenStore(store, kind))

@@ -30,7 +30,7 @@ class _Base(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tru
     pass
 
 
-class ZohoSource(_Base, kw_only=True):
+class ZohoSource(_Base, frozen=True, kw_only=True):
     system: Literal["crm", "projects"]
     module: str
     portal_id: str = ""
@@ -50,14 +50,14 @@ class ZohoSource(_Base, kw_only=True):
             )
 
 
-class Mapping(_Base, kw_only=True):
+class Mapping(_Base, frozen=True, kw_only=True):
     jira: str
     zoho: str
     owner: Owner | None = None  # only in custom mode
     type: FieldKind | None = None  # default: from the Zoho field's metadata
 
 
-class SyncRule(_Base, kw_only=True):
+class SyncRule(_Base, frozen=True, kw_only=True):
     field: str
     operator: Literal["equals", "not_equals", "is_empty", "is_not_empty"]
     value: str = ""
@@ -73,7 +73,7 @@ class SyncRule(_Base, kw_only=True):
             raise ValueError(f"rule operator {self.operator!r} takes no value")
 
 
-class SciConfig(_Base, kw_only=True):
+class SciConfig(_Base, frozen=True, kw_only=True):
     id: str
     name: str
     mode: Mode

@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiohttp
 import msgspec
 
-from actors.budget import RateBudget
-from adapters.http import Answer, Outcome, RemoteError, StaticAuth, Transport
+from adapters.http import Answer, Budget, Outcome, RemoteError, StaticAuth, Transport
 from adapters.jira import adf
 from adapters.jira.timefmt import jql_literal, parse_jira_time
 
@@ -237,7 +236,7 @@ class JiraClient:
 
     @classmethod
     def basic(cls, site_url: str, email: str, api_token: str, session: aiohttp.ClientSession,
-              budget: RateBudget | None = None) -> JiraClient:
+              budget: Budget | None = None) -> JiraClient:
         token = base64.b64encode(f"{email}:{api_token}".encode()).decode()
         auth = StaticAuth({"Authorization": f"Basic {token}"})
         return cls(site_url, Transport("jira", session, auth=auth, budget=budget,
@@ -245,7 +244,7 @@ class JiraClient:
 
     @classmethod
     def bearer(cls, api_base: str, access_token: str, session: aiohttp.ClientSession,
-               budget: RateBudget | None = None) -> JiraClient:
+               budget: Budget | None = None) -> JiraClient:
         """OAuth 2.0: ``api_base`` is ``https://api.atlassian.com/ex/jira/<cloudId>``."""
         auth = StaticAuth({"Authorization": f"Bearer {access_token}"})
         return cls(api_base, Transport("jira", session, auth=auth, budget=budget,

@@ -31,6 +31,7 @@ from bridge.sides.base import ConnectionsPending, SideError, StaleWrite, ZohoSid
 from bridge.sides.jira import JiraSide
 from bridge.sides.zoho_crm import CrmSide
 from bridge.store import Link, OutboxDraft, OutboxItem, Store, SyncEntry, UnitOfWork
+from bridge.store.base import TargetStatus
 from bridge.sync import intents as wire
 from bridge.sync import keys
 from bridge.sync.convert import Context, ConversionError, FieldKind
@@ -55,6 +56,7 @@ from bridge.sync.status import ZohoStatus
 log = structlog.get_logger("bridge.engine")
 
 Sides = tuple[JiraSide, ZohoSide]
+Closed = tuple[int, TargetStatus, str]  # an inbox event, how it ended, why
 SidesFactory = Callable[[], Awaitable[Sides]]
 RETRY = Backoff(base=2.0, cap=300.0)
 AUTH_RETRY = 60.0
@@ -338,7 +340,7 @@ class SciEngine:
         """One pass for one link; raises ``NotReady`` when a side cannot be read.
         ``deleted``: the side ("jira"/"zoho") that reported the item deleted."""
         item = keys.link_item(link.id)
-        closing = [(e, "done", "synced") for e in events]
+        closing: list[Closed] = [(e, "done", "synced") for e in events]
         if item in await self._store.parked_items(self.sci.id):
             await self._store.commit(UnitOfWork(
                 sci_id=self.sci.id,
@@ -383,7 +385,7 @@ class SciEngine:
         self.catalog = msgspec.structs.replace(self.catalog, zoho_statuses=statuses)
 
     async def _commit_pass(self, link: Link, current: LinkState, decided: list[Intent],
-                           closing: list[tuple[int, str, str]], started: float,
+                           closing: list[Closed], started: float,
                            superseded: list[int]) -> None:
         base = _agree(current.base or Base(), decided)
         problems = [i.reason for i in decided if isinstance(i, Problem)]
@@ -408,7 +410,7 @@ class SciEngine:
             sci_id=self.sci.id, events=closing, outbox=drafts, superseded=superseded,
             states={link.id: link_state.dump(fresh)}, history=history))
 
-    async def _gone(self, link: Link, closing: list[tuple[int, str, str]],
+    async def _gone(self, link: Link, closing: list[Closed],
                     jira: JiraSnapshot | None, deleted: str) -> None:
         """A side cannot be read. Only a deletion the system itself reports (Jira's
         ``issue_deleted`` event, Zoho CRM's deleted-records list) unlinks — never deleting the

@@ -39,7 +39,7 @@ class Record(msgspec.Struct, frozen=True, kw_only=True):
     pass
 
 
-class Connection(Record):
+class Connection(Record, frozen=True):
     name: str
     kind: ConnectionKind
     settings: dict[str, Any] = {}
@@ -53,7 +53,7 @@ class Connection(Record):
                 f"secrets=<{len(self.secrets)} hidden>)")
 
 
-class SciRecord(Record):
+class SciRecord(Record, frozen=True):
     id: str
     name: str
     kind: str
@@ -64,7 +64,7 @@ class SciRecord(Record):
     updated_at: float = 0.0
 
 
-class Link(Record):
+class Link(Record, frozen=True):
     id: str
     sci_id: str
     jira_issue_id: str
@@ -74,7 +74,7 @@ class Link(Record):
     created_at: float
 
 
-class InboxItem(Record):
+class InboxItem(Record, frozen=True):
     event_id: int
     source: str
     delivery_id: str
@@ -82,7 +82,7 @@ class InboxItem(Record):
     payload: bytes
 
 
-class OutboxDraft(Record):
+class OutboxDraft(Record, frozen=True):
     """A write an SCI wants done exactly once (the key makes repeats harmless)."""
 
     sci_id: str
@@ -92,7 +92,7 @@ class OutboxDraft(Record):
     item: str = ""  # the link or record the write belongs to (parking is per item)
 
 
-class OutboxItem(OutboxDraft, kw_only=True):
+class OutboxItem(OutboxDraft, frozen=True, kw_only=True):
     id: int
     attempts: int
     next_attempt_at: float
@@ -100,14 +100,14 @@ class OutboxItem(OutboxDraft, kw_only=True):
     created_at: float
 
 
-class DeadLetter(OutboxDraft, kw_only=True):
+class DeadLetter(OutboxDraft, frozen=True, kw_only=True):
     id: int
     attempts: int
     reason: str
     died_at: float
 
 
-class SyncEntry(Record):
+class SyncEntry(Record, frozen=True):
     sci_id: str
     direction: Literal["jira_to_zoho", "zoho_to_jira", "poll"]
     started_at: float
@@ -118,7 +118,7 @@ class SyncEntry(Record):
     link_id: str = ""
 
 
-class UnitOfWork(Record):
+class UnitOfWork(Record, frozen=True):
     """Everything one sync pass (or one finished write) changes, committed atomically."""
 
     sci_id: str
@@ -132,7 +132,7 @@ class UnitOfWork(Record):
     superseded: Sequence[int] = ()  # outbox items replaced by this pass's decisions
 
 
-class ApiToken(Record):
+class ApiToken(Record, frozen=True):
     """An admin API token; the token itself is shown once and only its hash is kept."""
 
     id: str

@@ -15,32 +15,32 @@ class _Intent(msgspec.Struct, frozen=True, tag=True, kw_only=True):
     reason: str = ""
 
 
-class UpdateJira(_Intent):
+class UpdateJira(_Intent, frozen=True):
     key: str
     fields: dict[str, Any]
     agreed: dict[str, Any] = {}
 
 
-class TransitionJira(_Intent):
+class TransitionJira(_Intent, frozen=True):
     key: str
     status: str
     agreed_zoho_status: str  # the Zoho-side status token this transition answers
 
 
-class UpdateZoho(_Intent):
+class UpdateZoho(_Intent, frozen=True):
     record_id: str
     fields: dict[str, Any]
     agreed: dict[str, Any] = {}
     unmodified_since: float = 0.0  # refuse the write if Zoho changed after this (epoch s)
 
 
-class SetZohoStatus(_Intent):
+class SetZohoStatus(_Intent, frozen=True):
     record_id: str
     status: str
     agreed_jira_status: str
 
 
-class CreateJiraIssue(_Intent):
+class CreateJiraIssue(_Intent, frozen=True):
     record_id: str
     fields: dict[str, Any]
     status: str = ""  # move the new issue here (conditional rule / status sync)
@@ -48,7 +48,7 @@ class CreateJiraIssue(_Intent):
     zoho_status: str = ""
 
 
-class WriteLinkNote(_Intent):
+class WriteLinkNote(_Intent, frozen=True):
     record_id: str
     link_id: str
     jira_key: str
@@ -56,14 +56,14 @@ class WriteLinkNote(_Intent):
     origin: str
 
 
-class AddRemoteLink(_Intent):
+class AddRemoteLink(_Intent, frozen=True):
     key: str
     record_id: str
     url: str
     title: str
 
 
-class Agree(_Intent):
+class Agree(_Intent, frozen=True):
     """Both sides already match: record it in the base without writing anywhere."""
 
     fields: dict[str, Any] = {}
@@ -71,14 +71,14 @@ class Agree(_Intent):
     zoho_status: str | None = None
 
 
-class Conflict(_Intent):
+class Conflict(_Intent, frozen=True):
     field: str
     jira_value: Any
     zoho_value: Any
     winner: str
 
 
-class Problem(_Intent):
+class Problem(_Intent, frozen=True):
     field: str = ""
 
 

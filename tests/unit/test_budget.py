@@ -81,3 +81,10 @@ async def test_concurrency_slots() -> None:
         for _ in range(6):
             group.start_soon(call)
     assert peak == 2
+
+
+async def test_statistics_count_requests_in_flight_with_a_concurrency_cap() -> None:
+    budget = RateBudget("crm", rate=100, burst=100, max_concurrent=3)
+    async with budget.slot(), budget.slot():
+        assert budget.statistics().in_flight == 2
+    assert budget.statistics().in_flight == 0

@@ -12,10 +12,10 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from actors.budget import RateBudget
 from adapters.http import (
     Answer,
     AuthProvider,
+    Budget,
     Outcome,
     RemoteError,
     Transport,
@@ -150,7 +150,7 @@ class ZohoCrmClient:
 
     @classmethod
     def connect(cls, api_base: str, auth: AuthProvider, session: aiohttp.ClientSession,
-                budget: RateBudget | None = None) -> ZohoCrmClient:
+                budget: Budget | None = None) -> ZohoCrmClient:
         return cls(api_base, Transport("zoho_crm", session, auth=auth, budget=budget,
                                        classifier=crm_classifier, error_factory=crm_error))
 

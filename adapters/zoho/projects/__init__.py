@@ -2,7 +2,7 @@
 
 from .client import DEFAULT_ATTACHMENT_CAP, ZohoProjectsClient
 from .errors import ZohoProjectsError, projects_classifier, projects_error
-from .throttle import PatternThrottle, url_pattern
+from .throttle import Throttle, url_pattern
 from .views import (
     Attachment,
     Comment,
@@ -19,8 +19,23 @@ from .views import (
 )
 
 __all__ = [
-    "DEFAULT_ATTACHMENT_CAP", "Attachment", "Comment", "Milestone", "PatternThrottle", "Portal",
-    "Project", "ProjectRef", "RecordRef", "Related", "Status", "TimeLog", "User", "WorkItem",
-    "ZohoProjectsClient", "ZohoProjectsError", "projects_classifier", "projects_error",
+    "DEFAULT_ATTACHMENT_CAP",
+    "Attachment",
+    "Comment",
+    "Milestone",
+    "Portal",
+    "Project",
+    "ProjectRef",
+    "RecordRef",
+    "Related",
+    "Status",
+    "Throttle",
+    "TimeLog",
+    "User",
+    "WorkItem",
+    "ZohoProjectsClient",
+    "ZohoProjectsError",
+    "projects_classifier",
+    "projects_error",
     "url_pattern",
 ]

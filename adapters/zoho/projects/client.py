@@ -13,8 +13,7 @@ from typing import Any, Literal
 import aiohttp
 import msgspec
 
-from actors.budget import RateBudget
-from adapters.http import Answer, AuthProvider, Outcome, Transport
+from adapters.http import Answer, AuthProvider, Budget, Outcome, Transport
 
 from .errors import (
     SYSTEM,
@@ -23,7 +22,7 @@ from .errors import (
     projects_error,
     validation_error,
 )
-from .throttle import PatternThrottle
+from .throttle import Throttle
 from .views import (
     Attachment,
     Comment,
@@ -55,16 +54,16 @@ def _when(text: str) -> datetime:
 
 class ZohoProjectsClient:
     def __init__(self, api_base: str, transport: Transport, *, workdrive_base: str,
-                 throttle: PatternThrottle | None = None) -> None:
+                 throttle: Throttle | None = None) -> None:
         self.api_base = api_base.rstrip("/")
         self.workdrive = workdrive_base.rstrip("/")
         self.transport = transport
-        self.throttle = throttle or PatternThrottle()
+        self.throttle = throttle  # None: unpaced (the daemon always passes one)
 
     @classmethod
     def connect(cls, api_base: str, auth: AuthProvider, session: aiohttp.ClientSession, *,
-                workdrive_base: str, budget: RateBudget | None = None,
-                throttle: PatternThrottle | None = None) -> ZohoProjectsClient:
+                workdrive_base: str, budget: Budget | None = None,
+                throttle: Throttle | None = None) -> ZohoProjectsClient:
         transport = Transport(SYSTEM, session, auth=auth, budget=budget,
                               classifier=projects_classifier, error_factory=projects_error)
         return cls(api_base, transport, workdrive_base=workdrive_base, throttle=throttle)
@@ -77,12 +76,13 @@ class ZohoProjectsClient:
         url = f"{self.api_base}/api/{version}{path}"
         data: Any = form or (msgspec.json.encode(body) if body is not None else None)
         headers = {"Content-Type": "application/json"} if body is not None else None
-        await self.throttle.acquire(path)
+        if self.throttle is not None:
+            await self.throttle.acquire(path)
         try:
             return await self.transport.request(method, url, params=params, data=data,
                                                 headers=headers, expect=(204,))
         except ZohoProjectsError as exc:
-            if exc.outcome is Outcome.RATE_LIMITED and exc.retry_after:
+            if exc.outcome is Outcome.RATE_LIMITED and exc.retry_after and self.throttle:
                 self.throttle.lock_out(path, exc.retry_after)
             raise
 

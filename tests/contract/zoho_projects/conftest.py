@@ -8,9 +8,9 @@ from aiohttp.test_utils import TestServer
 
 from adapters.http import StaticAuth, Transport
 from adapters.zoho.projects import (
-    PatternThrottle,
     ProjectRef,
     RecordRef,
+    Throttle,
     ZohoProjectsClient,
     projects_classifier,
     projects_error,
@@ -56,13 +56,13 @@ class Zp:
     def v3(self, path: str) -> str:
         return f"{self.url}/api/v3/portal/{self.portal_id}{path}"
 
-    def make_client(self, throttle: PatternThrottle | None = None,
+    def make_client(self, throttle: Throttle | None = None,
                     token: str = TOKEN) -> ZohoProjectsClient:
         return build_client(self.url, self.session, throttle, token)
 
 
 def build_client(url: str, session: aiohttp.ClientSession,
-                 throttle: PatternThrottle | None = None,
+                 throttle: Throttle | None = None,
                  token: str = TOKEN) -> ZohoProjectsClient:
     # A small max_retry_after: a lock-out surfaces at once instead of being slept through.
     transport = Transport("zoho_projects", session,

@@ -5,8 +5,9 @@ import time
 
 import pytest
 
+from actors.throttle import PatternThrottle
 from adapters.http import Outcome
-from adapters.zoho.projects import PatternThrottle, ZohoProjectsError, url_pattern
+from adapters.zoho.projects import ZohoProjectsError, url_pattern
 
 from .conftest import AUTH, SimFactory, Zp
 
@@ -58,6 +59,8 @@ async def test_throttle_status_can_be_429(start_zp: SimFactory) -> None:
 
 async def test_client_classifies_lockout_and_pauses_that_pattern(start_zp: SimFactory) -> None:
     zp = await start_zp(throttle_limit=2, lockout_minutes=3)
+    throttle = PatternThrottle(url_pattern)
+    zp.client = zp.make_client(throttle)
     where = zp.project("Website Relaunch")
     for _ in range(2):
         await zp.client.milestones(where)
@@ -65,9 +68,9 @@ async def test_client_classifies_lockout_and_pauses_that_pattern(start_zp: SimFa
         await zp.client.milestones(where)
     assert locked.value.outcome is Outcome.RATE_LIMITED
     assert locked.value.retry_after == 180.0
-    paused = zp.client.throttle.budget("/portal/1/projects/2/milestones").statistics()
+    paused = throttle.budget("/portal/1/projects/2/milestones").statistics()
     assert math.isclose(paused.paused_for, 180.0, abs_tol=5.0)
-    assert zp.client.throttle.budget("/portal/1/projects/2/tasks").statistics().paused_for == 0
+    assert throttle.budget("/portal/1/projects/2/tasks").statistics().paused_for == 0
     assert len(await zp.client.projects(zp.portal_id)) == 2
 
 
@@ -91,9 +94,9 @@ async def _burst(zp: Zp, calls: int) -> int:
 async def test_budget_keeps_a_burst_of_150_calls_under_the_limit(start_zp: SimFactory) -> None:
     """A scaled-down limit (60 per 0.5 s) on the simulator's real clock."""
     paced = await start_zp(throttle_limit=60, throttle_window=0.5, clock=time.monotonic)
-    paced.client = paced.make_client(PatternThrottle(limit=60, window=0.5))
+    paced.client = paced.make_client(PatternThrottle(url_pattern, limit=60, window=0.5))
     assert await _burst(paced, 150) == 150
     # Without the budget the same burst trips the lock-out.
     unpaced = await start_zp(throttle_limit=60, throttle_window=0.5, clock=time.monotonic)
-    unpaced.client = unpaced.make_client(PatternThrottle(limit=10_000, window=0.5))
+    unpaced.client = unpaced.make_client(PatternThrottle(url_pattern, limit=10_000, window=0.5))
     assert await _burst(unpaced, 150) == 60
