@@ -69,6 +69,8 @@ class HttpConfig(Base, frozen=True, kw_only=True):
 class StoreConfig(Base, frozen=True, kw_only=True):
     path: str = ""  # default: $STATE_DIRECTORY/bridge.db, else ./var/bridge.db
     encryption_key: str = ""  # Fernet key (secret reference); required once secrets are stored
+    # Finished events, done write keys and sync history older than this are deleted.
+    retention_days: Annotated[float, Meta(gt=0)] = 30.0
 
 
 class SupervisorConfig(Base, frozen=True, kw_only=True):

@@ -11,6 +11,7 @@ SIGHUP re-reads the config: actors whose SCI changed restart, the others keep ru
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from bridge.startup import (
     startup_error_in,
 )
 from bridge.store import SciRecord, SqliteStore, Store
+from bridge.sync import keys
 from bridge.systemd import Notifier
 
 log = structlog.get_logger("bridge.daemon")
@@ -49,6 +51,7 @@ log = structlog.get_logger("bridge.daemon")
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
 CONNECTION_CHECK_INTERVAL = 60.0
+PRUNE_INTERVAL = 6 * 3600.0
 HTTP_SHARE_OF_DRAIN = 0.25
 
 
@@ -136,6 +139,7 @@ class Daemon:
                     if self.notifier.watchdog_interval:
                         group.start_soon(self._watchdog, self.notifier.watchdog_interval)
                     group.start_soon(self._watch_connections)
+                    group.start_soon(self._prune)
                     await self._serve_signals(signals)
                     self.notifier.stopping()
                     await self._shutdown(runner)
@@ -208,6 +212,16 @@ class Daemon:
         while True:
             await anyio.sleep(CONNECTION_CHECK_INTERVAL)
             await self._check_connections()
+
+    async def _prune(self) -> None:
+        """Drop finished work past the retention period, now and every few hours."""
+        while True:
+            days = self.runtime.config.store.retention_days
+            removed = await self.runtime.store.prune(time.time() - days * 86400,
+                                                     keep_keys_containing=keys.PERMANENT_MARK)
+            if any(removed.values()):
+                log.info("store.pruned", **removed)
+            await anyio.sleep(PRUNE_INTERVAL)
 
     async def _check_connections(self) -> None:
         await self.connections.prepare()

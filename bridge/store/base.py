@@ -207,6 +207,12 @@ class Store(Protocol):
     # one unit of work
     async def commit(self, work: UnitOfWork) -> None: ...
 
+    # retention
+    async def prune(self, before: float, keep_keys_containing: str) -> dict[str, int]:
+        """Delete finished work older than ``before``: done idempotency keys (except those
+        containing ``keep_keys_containing``, which guard writes that must never repeat),
+        inbox events no SCI still waits on, and sync history. Counts per table."""
+
     # sync history
     async def record_sync(self, entry: SyncEntry) -> None: ...
     async def link_history(self, link_id: str, limit: int = 20) -> list[SyncEntry]: ...

@@ -476,6 +476,21 @@ class SqliteStore:
             (link_id, limit))
         return [_history(r) for r in rows]
 
+    # -- retention ------------------------------------------------------------------
+    async def prune(self, before: float, keep_keys_containing: str) -> dict[str, int]:
+        async with self._tx() as db:
+            keys = await db.execute(
+                "DELETE FROM done_keys WHERE done_at < ? AND instr(idempotency_key, ?) = 0",
+                (before, keep_keys_containing))
+            events = await db.execute(
+                "DELETE FROM inbox_events WHERE received_at < ? AND NOT EXISTS (SELECT 1 "
+                "FROM inbox_targets t WHERE t.event_id = inbox_events.id "
+                "AND t.status = 'pending')", (before,))
+            history = await db.execute("DELETE FROM sync_history WHERE finished_at < ?",
+                                       (before,))
+            return {"done_keys": keys.rowcount, "inbox_events": events.rowcount,
+                    "sync_history": history.rowcount}
+
     # -- one unit of work -------------------------------------------------------------
     async def commit(self, work: UnitOfWork) -> None:
         now = time.time()

@@ -11,9 +11,12 @@ def record_item(record_id: str) -> str:
     return f"zoho:{record_id}"
 
 
+PERMANENT_MARK = ":create:"  # keys holding this are never pruned
+
+
 def create_key(sci_id: str, record_id: str) -> str:
     """At most one auto-created issue per record and SCI, for ever."""
-    return f"{sci_id}:create:{record_id}"
+    return f"{sci_id}{PERMANENT_MARK}{record_id}"
 
 
 def link_note_key(sci_id: str, link_id: str) -> str:
