@@ -14,7 +14,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import structlog
@@ -56,6 +56,7 @@ from bridge.sync.status import ZohoStatus
 log = structlog.get_logger("bridge.engine")
 
 Sides = tuple[JiraSide, ZohoSide]
+T = TypeVar("T")
 Closed = tuple[int, TargetStatus, str]  # an inbox event, how it ended, why
 SidesFactory = Callable[[], Awaitable[Sides]]
 RETRY = Backoff(base=2.0, cap=300.0)
@@ -225,34 +226,17 @@ class SciEngine:
 
     async def _poll_zoho(self) -> int:
         _, zoho = self.sides
-        cursor = await self._cursor(ZOHO_CURSOR)
-        try:
-            records = await zoho.changed_since(cursor)
-        except RemoteError as exc:
-            self._remote_trouble("zoho_poll", exc)
-            return 0
-        handled = 0
-        newest = cursor
-        for record in records:
-            newest = max(newest, record.modified)
-            if record.modified < math.floor(cursor) or self._already_seen(
-                    f"z:{record.id}", record.fields):
-                continue
-            handled += 1
+
+        async def handle(record: ZohoSnapshot) -> None:
             link = await self._store.find_link(self.sci.id, zoho_record_id=record.id)
-            try:
-                if link is not None:
-                    await self.sync_link(link, zoho=record)
-                else:
-                    await self._consider_create(record)
-            except NotReady:
-                self._seen.pop(f"z:{record.id}", None)
-                return handled  # the cursor stays: the next poll comes back here
-        handled += await self._zoho_deletions(cursor)
-        if newest > cursor:
-            await self._store.commit(UnitOfWork(sci_id=self.sci.id,
-                                                cursors={ZOHO_CURSOR: repr(newest)}))
-        return handled
+            if link is not None:
+                await self.sync_link(link, zoho=record)
+            else:
+                await self._consider_create(record)
+
+        handled, cursor = await self._poll_changes(
+            ZOHO_CURSOR, zoho.changed_since, lambda r: (r.id, r.modified, r.fields), handle)
+        return handled + await self._zoho_deletions(cursor)
 
     async def _keep_channel(self) -> None:
         """Keep a CRM notification channel open, renewed long before it expires; polling
@@ -289,31 +273,45 @@ class SciEngine:
 
     async def _poll_jira_side(self) -> int:
         jira, _ = self.sides
-        cursor = await self._cursor(JIRA_CURSOR)
-        try:
-            issues = await jira.changed_since(cursor)
-        except RemoteError as exc:
-            self._remote_trouble("jira_poll", exc)
-            return 0
-        handled = 0
-        newest = cursor
-        for issue in issues:
-            newest = max(newest, issue.updated)
-            if self._already_seen(f"j:{issue.id}", issue.fields):
-                continue
+
+        async def handle(issue: JiraSnapshot) -> None:
             link = await self._store.find_link(self.sci.id, jira_issue_id=issue.id)
-            if link is None:
-                continue
-            handled += 1
-            try:
+            if link is not None:
                 await self.sync_link(link, jira=issue)
+
+        handled, _ = await self._poll_changes(
+            JIRA_CURSOR, jira.changed_since, lambda i: (i.id, i.updated, i.fields), handle)
+        return handled
+
+    async def _poll_changes(self, name: str, fetch: Callable[[float], Awaitable[list[T]]],
+                            identify: Callable[[T], tuple[str, float, dict[str, Any]]],
+                            handle: Callable[[T], Awaitable[None]]) -> tuple[int, float]:
+        """Fetch what changed since the cursor, hand each new change to ``handle``, move
+        the cursor. Polls overlap (whole seconds, whole minutes): a change this engine
+        already handled is skipped. Returns (changes handled, the cursor polled from)."""
+        cursor = await self._cursor(name)
+        try:
+            changes = await fetch(cursor)
+        except RemoteError as exc:
+            self._remote_trouble(f"poll {name}", exc)
+            return 0, cursor
+        handled, newest = 0, cursor
+        for change in changes:
+            item, changed_at, fields = identify(change)
+            newest = max(newest, changed_at)
+            seen = f"{name}:{item}"
+            if changed_at < math.floor(cursor) or self._already_seen(seen, fields):
+                continue
+            try:
+                await handle(change)
             except NotReady:
-                self._seen.pop(f"j:{issue.id}", None)
-                return handled
+                self._seen.pop(seen, None)
+                return handled, cursor  # the cursor stays: the next poll comes back here
+            handled += 1
         if newest > cursor:
             await self._store.commit(UnitOfWork(sci_id=self.sci.id,
-                                                cursors={JIRA_CURSOR: repr(newest)}))
-        return handled
+                                                cursors={name: repr(newest)}))
+        return handled, cursor
 
     def _already_seen(self, item: str, fields: dict[str, Any]) -> bool:
         """Polls overlap (whole-second and whole-minute precision): skip an item whose
