@@ -184,14 +184,20 @@ class SciEngine:
                 await self._store.commit(UnitOfWork(
                     sci_id=self.sci.id, events=[(e, "skipped", why) for e, why in ignored]))
             for issue, events in by_issue.items():
-                await self._sync_issue(issue, events, "jira" if issue in deleted else "")
+                try:
+                    await self._sync_issue(issue, events, "jira" if issue in deleted else "")
+                except NotReady:
+                    raise  # a side is down: everything waits, nothing is lost
+                except Exception as exc:  # this issue's data breaks a pass: set it aside
+                    link = await self._issue_link(issue)
+                    await self._set_aside(f"issue {issue}", exc, events,
+                                          link.id if link else "")
 
     async def _sync_issue(self, issue: str, events: Sequence[int], deleted: str) -> None:
         if not await self.start():
             # Keep the events pending; the next tick retries once the sides work again.
             raise NotReady(self.problem)
-        link = (await self._store.find_link(self.sci.id, jira_issue_id=issue)
-                or await self._find_link_by_key(issue))
+        link = await self._issue_link(issue)
         if link is None:
             await self._store.commit(UnitOfWork(
                 sci_id=self.sci.id, events=[(e, "skipped", "issue is not linked")
@@ -199,9 +205,11 @@ class SciEngine:
             return
         await self.sync_link(link, events=events, deleted=deleted)
 
-    async def _find_link_by_key(self, key: str) -> Link | None:
-        return next((lk for lk in await self._store.list_links(self.sci.id)
-                     if lk.jira_issue_key == key), None)
+    async def _issue_link(self, issue: str) -> Link | None:
+        """The link of an issue named by id (or, in older events, by key)."""
+        found = await self._store.find_link(self.sci.id, jira_issue_id=issue)
+        return found or next((lk for lk in await self._store.list_links(self.sci.id)
+                              if lk.jira_issue_key == issue), None)
 
     async def poll(self, reason: str = "timer") -> int:
         """One Zoho poll (and a Jira poll when Jira is polled); returns changes handled.
@@ -307,6 +315,8 @@ class SciEngine:
             except NotReady:
                 self._seen.pop(seen, None)
                 return handled, cursor  # the cursor stays: the next poll comes back here
+            except Exception as exc:  # its next change brings it back
+                await self._set_aside(f"{name} change {item}", exc)
             handled += 1
         if newest > cursor:
             await self._store.commit(UnitOfWork(sci_id=self.sci.id,
@@ -611,6 +621,17 @@ class SciEngine:
             "jira_to_zoho", self._clock(), 0, 1, f"write parked as dead letter: {reason}",
             entry.item.removeprefix("link:") if entry.item.startswith("link:") else ""))
         log.warning("engine.dead_letter", key=entry.idempotency_key, reason=reason)
+
+    async def _set_aside(self, what: str, exc: Exception, events: Sequence[int] = (),
+                         link_id: str = "") -> None:
+        """An item whose pass failed unexpectedly: close its events as failed with the
+        reason and record it, so the SCI goes on with everything else."""
+        reason = f"{what} set aside: {type(exc).__name__}: {exc}"
+        log.error("engine.item_failed", item=what, exc_info=exc)
+        SYNC_ERRORS.labels(self.sci.id, "internal").inc()
+        await self._store.commit(UnitOfWork(
+            sci_id=self.sci.id, events=[(e, "failed", reason) for e in events],
+            history=[self._entry("jira_to_zoho", self._clock(), 0, 1, reason, link_id)]))
 
     def _remote_trouble(self, during: str, exc: RemoteError) -> None:
         SYNC_ERRORS.labels(self.sci.id, exc.outcome.value).inc()

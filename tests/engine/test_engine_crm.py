@@ -239,3 +239,30 @@ async def test_poll_opens_a_notification_channel_and_keeps_it(world: World) -> N
     assert registry.sci_for(str(watch["channel_id"]), "forged") is None
     await engine.poll()  # still fresh: not registered again
     assert len(await world.crm.watches()) == 1
+
+
+async def test_a_poison_item_is_set_aside_and_the_others_go_on(world: World,
+                                                               monkeypatch) -> None:
+    engine = world.build()
+    await engine.start()
+    _, bad_key, bad = await linked_pair(world, engine)
+    record, good_key, good = await linked_pair(world, engine)
+    side = engine.sides[0]
+    real = side.snapshot
+
+    async def snapshot(issue: str):  # one issue's data breaks our reading of it
+        if issue in (bad.jira_issue_id, bad_key):
+            raise ValueError("unexpected shape in issue fields")
+        return await real(issue)
+
+    monkeypatch.setattr(side, "snapshot", snapshot)
+    await world.jira.edit_issue(good_key, fields={"summary": "still syncing"})
+    for n, link in enumerate((bad, good)):
+        await world.store.inbox_append("jira", f"d{n}", msgspec.json.encode(
+            {"webhookEvent": "jira:issue_updated",
+             "issue": {"id": link.jira_issue_id, "key": link.jira_issue_key}}), ["cases"])
+    await engine.process_inbox()  # no exception escapes: the actor is never crashed
+    assert await world.store.inbox_pending("cases") == []
+    assert (await world.crm.record("Cases", record))["Subject"] == "still syncing"
+    history = [e.summary for e in await world.store.link_history(bad.id)]
+    assert any("unexpected shape in issue fields" in h for h in history)
