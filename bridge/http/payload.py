@@ -23,6 +23,7 @@ MAX_DEPTH = 64
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _OPENERS = frozenset(b"[{")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class Unusable(ValueError):
@@ -37,15 +38,14 @@ def decode_jira_event(body: bytes) -> JiraEventView:
     if nests_deeper(body, MAX_DEPTH):
         raise Unusable(f"JSON nests deeper than {MAX_DEPTH} levels")
     try:
-        document = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise Unusable(f"malformed JSON: {exc}") from None
-    if not all(_encodable(text) for text in _strings(document)):
-        raise Unusable("body holds a lone UTF-16 surrogate escape")
-    try:
-        return decode_event(body)
+        event = decode_event(body)
     except NotAnEvent as exc:
         raise Unusable(str(exc)) from None
+    # Valid UTF-8 cannot hold a surrogate, so only a \uD800-\uDFFF escape can make one.
+    if _SURROGATE_ESCAPE.search(body) and not all(
+            _encodable(text) for text in _strings(msgspec.json.decode(body))):
+        raise Unusable("body holds a lone UTF-16 surrogate escape")
+    return event
 
 
 def nests_deeper(body: bytes, limit: int) -> bool:
