@@ -6,10 +6,53 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import pytest
 
 from adapters.http import RemoteError
+from adapters.zoho.projects.views import RecordRef
 from tests.e2e.conftest import DaemonProcess, Remote
-from tests.e2e.test_sync import crm_sci, issue_for, jira_summary, until
+from tests.e2e.test_sync import crm_sci, issue_for, jira_summary, projects_sci, until
+
+
+class Source:
+    """The Zoho side of a test: CRM Cases (SUP) or Projects tasks (ENG), by title."""
+
+    def __init__(self, remote: Remote, system: str) -> None:
+        self.remote, self.system = remote, system
+
+    def sci(self) -> str:
+        where = self.remote.project
+        return crm_sci() if self.system == "crm" else \
+            projects_sci(where.project_id, where.portal_id, status_map='{ "Closed" = "Done" }')
+
+    async def create(self, *titles: str) -> list[str]:
+        if self.system == "crm":
+            created = await self.remote.crm.insert(
+                "Cases", [{"Subject": t, "Status": "New"} for t in titles])
+            return [str(c.id) for c in created]
+        tasks = [await self.remote.projects.create(self.remote.project, "tasks", {"name": t})
+                 for t in titles]
+        return [t.id for t in tasks]
+
+    def _ref(self, record: str) -> RecordRef:
+        where = self.remote.project
+        return RecordRef(where.portal_id, where.project_id, "tasks", record)
+
+    async def title(self, record: str) -> str:
+        if self.system == "crm":
+            return str((await self.remote.crm.record("Cases", record))["Subject"])
+        return (await self.remote.projects.record(self._ref(record))).name
+
+    async def rename(self, record: str, title: str) -> None:
+        if self.system == "crm":
+            await self.remote.crm.update("Cases", [{"id": record, "Subject": title}])
+        else:
+            await self.remote.projects.update(self._ref(record), {"name": title})
+
+
+@pytest.fixture(params=["crm", "projects"])
+def source(request: pytest.FixtureRequest, remote: Remote) -> Source:
+    return Source(remote, request.param)
 
 
 async def linked_case(remote: Remote, subject: str) -> tuple[str, Any]:
@@ -18,61 +61,70 @@ async def linked_case(remote: Remote, subject: str) -> tuple[str, Any]:
     return str(created.id), issue
 
 
+async def linked_record(source: Source, title: str) -> tuple[str, Any]:
+    (record,) = await source.create(title)
+    issue = await until(lambda: issue_for(source.remote, title))
+    return record, issue
+
+
 async def test_conflict_is_decided_by_the_latest_change_and_recorded(
-        remote: Remote, daemon: Callable[..., DaemonProcess]) -> None:
-    bridge = daemon(crm_sci(), "poll")
-    record, issue = await linked_case(remote, "Conflict case")
+        source: Source, daemon: Callable[..., DaemonProcess]) -> None:
+    remote = source.remote
+    bridge = daemon(source.sci(), "poll")
+    record, issue = await linked_record(source, "Conflict case")
     assert bridge.stop() == 0  # both sides change while the daemon is away
     await remote.jira.edit_issue(issue.key, fields={"summary": "Jira wording"})
-    await anyio.sleep(1.1)  # Zoho keeps whole seconds: its change is clearly the later one
-    await remote.crm.update("Cases", [{"id": record, "Subject": "Zoho wording"}])
+    await anyio.sleep(1.1)  # Zoho CRM keeps whole seconds: its change is clearly later
+    await source.rename(record, "Zoho wording")
     bridge.start()
 
     async def settled() -> bool:
         return await jira_summary(remote, issue.key) == "Zoho wording"
     await until(settled)
-    assert (await remote.crm.record("Cases", record))["Subject"] == "Zoho wording"
+    assert await source.title(record) == "Zoho wording"
     assert any("summary changed on both sides; zoho wins (latest)" in h
                for h in bridge.history())
 
 
 async def test_sigkill_during_auto_create_burst_creates_each_issue_once(
-        remote: Remote, daemon: Callable[..., DaemonProcess]) -> None:
-    bridge = daemon(crm_sci())
-    rows = [{"Subject": f"Burst {n:02d}", "Status": "New"} for n in range(20)]
-    await remote.crm.insert("Cases", rows)
+        source: Source, daemon: Callable[..., DaemonProcess]) -> None:
+    remote = source.remote
+    bridge = daemon(source.sci())
+    titles = [f"Burst {n:02d}" for n in range(20)]
+    await source.create(*titles)
+
+    async def burst() -> list[str]:
+        return [i.fields["summary"] async for i in
+                remote.jira.search('summary ~ "Burst"', fields=("summary",))]
 
     async def some_created() -> bool:
-        found = [i async for i in remote.jira.search('summary ~ "Burst"', fields=("summary",))]
-        return len(found) >= 3
+        return len(await burst()) >= 3
     await until(some_created)
     bridge.kill()
     bridge.start()
 
     async def all_created() -> list[str]:
-        found = [i.fields["summary"] async for i in
-                 remote.jira.search('summary ~ "Burst"', fields=("summary",))]
+        found = await burst()
         return found if len(found) >= 20 else []
-    summaries = await until(all_created, timeout=30)
+    await until(all_created, timeout=40)
     await anyio.sleep(2)  # nothing more arrives once everything settled
-    final = [i async for i in remote.jira.search('summary ~ "Burst"', fields=("summary",))]
-    assert sorted(summaries) == sorted(r["Subject"] for r in rows)
-    assert len(final) == 20
+    assert sorted(await burst()) == titles
 
 
 async def test_duplicated_and_reordered_deliveries_end_on_the_last_edit(
-        remote: Remote, daemon: Callable[..., DaemonProcess]) -> None:
+        source: Source, daemon: Callable[..., DaemonProcess]) -> None:
+    remote = source.remote
     await remote.sim("jira", "/_sim/webhooks", {"duplicate": True, "reorder": True})
-    bridge = daemon(crm_sci())
-    record, issue = await linked_case(remote, "Noisy case")
+    bridge = daemon(source.sci())
+    record, issue = await linked_record(source, "Noisy case")
     for n in range(5):
         await remote.jira.edit_issue(issue.key, fields={"summary": f"Noisy case v{n}"})
 
     async def last_edit_won() -> bool:
-        return (await remote.crm.record("Cases", record))["Subject"] == "Noisy case v4"
+        return await source.title(record) == "Noisy case v4"
     await until(last_edit_won)
     await anyio.sleep(1.5)  # late duplicates must not move it back
-    assert (await remote.crm.record("Cases", record))["Subject"] == "Noisy case v4"
+    assert await source.title(record) == "Noisy case v4"
     assert bridge.stop() == 0
 
 
