@@ -72,7 +72,8 @@ async def jira_summary(remote: Remote, key: str) -> str:
 @pytest.mark.parametrize("delivery", DELIVERIES)
 async def test_crm_records_sync_both_ways(remote: Remote, daemon: Callable[..., DaemonProcess],
                                           delivery: str) -> None:
-    bridge = daemon(crm_sci(), delivery)
+    bridge = daemon(crm_sci(status_sync="true", status_field='"Status"',
+                            status_map='{ "Closed" = "Done", "New" = "To Do" }'), delivery)
     (created,) = await remote.crm.insert("Cases", [{"Subject": f"Printer jam {delivery}",
                                                      "Description": "Tray 2", "Status": "New"}])
     record = str(created.id)
@@ -92,6 +93,13 @@ async def test_crm_records_sync_both_ways(remote: Remote, daemon: Callable[..., 
     async def jira_follows() -> bool:
         return await jira_summary(remote, issue.key) == f"Printer again {delivery}"
     await until(jira_follows)
+
+    await remote.crm.update("Cases", [{"id": record, "Status": "Closed"}])  # status sync
+
+    async def jira_done() -> bool:
+        fields = (await remote.jira.get_issue(issue.key, fields=("status",))).fields
+        return fields["status"]["name"] == "Done"
+    await until(jira_done)
     status, ready = bridge.get("/readyz")
     assert status == 200, ready
     assert bridge.stop() == 0
