@@ -217,6 +217,8 @@ class SciEngine:
         started = self._clock()
         if not await self.start():
             handled = 0
+        elif not self.sci.synchronized:
+            handled = 0  # display items only preview records; nothing to poll for
         else:
             self._auth_trouble = False
             await self._keep_channel()
