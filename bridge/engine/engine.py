@@ -259,9 +259,28 @@ class SciEngine:
                 self._seen.pop(f"z:{record.id}", None)
                 return handled  # the cursor stays: the next poll comes back here
         handled += await self._zoho_deletions(cursor)
+        handled += await self._zoho_comments(cursor)
         if newest > cursor:
             await self._store.commit(UnitOfWork(sci_id=self.sci.id,
                                                 cursors={ZOHO_CURSOR: repr(newest)}))
+        return handled
+
+    async def _zoho_comments(self, since: float) -> int:
+        """Notes change without changing their record: their links get a pass."""
+        _, zoho = self.sides
+        if not self.sci.comments:
+            return 0
+        try:
+            records = await zoho.commented_since(since)
+        except RemoteError as exc:
+            self._remote_trouble("zoho_comments", exc)
+            return 0
+        handled = 0
+        for record_id in sorted(records):
+            link = await self._store.find_link(self.sci.id, zoho_record_id=record_id)
+            if link is not None:
+                handled += 1
+                await self.sync_link(link)
         return handled
 
     async def _keep_channel(self) -> None:

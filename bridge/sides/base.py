@@ -63,6 +63,10 @@ class ZohoSide(Protocol):
 
     async def comments(self, record_id: str) -> list[CommentView]: ...
 
+    async def commented_since(self, since: float) -> set[str]:
+        """Records whose comments changed at or after ``since`` (where the API lists them
+        apart from the record's own changes)."""
+
     async def find_comment(self, record_id: str, marker: str) -> str | None:
         """The id of a comment containing ``marker`` (a copy an earlier attempt wrote)."""
 

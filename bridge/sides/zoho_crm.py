@@ -117,6 +117,13 @@ class CrmSide:
                             created=_time(n.get("Created_Time")))
                 for n in await self.client.notes(self.module, record_id)]
 
+    async def commented_since(self, since: float) -> set[str]:
+        moment = datetime.fromtimestamp(since - 1, UTC).replace(microsecond=0)
+        return {str(n["Parent_Id"]["id"]) async for n in
+                self.client.records("Notes", ["Parent_Id", "Modified_Time"],
+                                    modified_since=moment, sort_by="Modified_Time")
+                if _module_of(n.get("Parent_Id")) == self.module}
+
     async def find_comment(self, record_id: str, marker: str) -> str | None:
         return next((str(n["id"]) for n in await self.client.notes(self.module, record_id)
                      if marker in str(n.get("Note_Content", ""))), None)
@@ -141,6 +148,11 @@ async def _unless_gone(write: Awaitable[None]) -> None:
     except ZohoCrmError as exc:
         if exc.code != "INVALID_DATA":
             raise
+
+
+def _module_of(parent: Any) -> str:
+    module = (parent or {}).get("module") if isinstance(parent, dict) else None
+    return str(module.get("api_name", "")) if isinstance(module, dict) else str(module or "")
 
 
 def _time(value: Any) -> float:

@@ -99,6 +99,9 @@ class ProjectsSide:
     async def comments(self, record_id: str) -> list[CommentView]:
         return [_comment_view(c) for c in await self.client.comments(self._ref(record_id))]
 
+    async def commented_since(self, since: float) -> set[str]:
+        return set()  # a comment shows on the task/issue's next pass
+
     async def find_comment(self, record_id: str, marker: str) -> str | None:
         return next((c.id for c in await self.comments(record_id) if marker in c.text), None)
 

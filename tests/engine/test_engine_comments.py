@@ -205,3 +205,11 @@ async def test_projects_comments_mirror_once_each_way(world: World) -> None:
     await engine.sync_link(link)
     assert await zoho_texts() == []
     assert await jira_comments(world, issue.key) == []
+
+
+async def test_the_poll_finds_a_new_note_on_an_unchanged_record(world: World) -> None:
+    engine, link = await crm_linked(world, sci(comments=True))
+    await engine.poll()  # the new record has had its pass
+    await world.crm.add_note("Cases", link.zoho_record_id, "seen by the poll")
+    assert await engine.poll() == 1
+    assert await jira_copies(world, link.jira_issue_key) == ["seen by the poll"]
