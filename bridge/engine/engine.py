@@ -259,7 +259,10 @@ class SciEngine:
                 self._seen.pop(f"z:{record.id}", None)
                 return handled  # the cursor stays: the next poll comes back here
         handled += await self._zoho_deletions(cursor)
-        handled += await self._zoho_comments(cursor)
+        try:
+            handled += await self._zoho_comments(cursor)
+        except NotReady:
+            return handled  # the cursor stays: the next poll lists these notes again
         if newest > cursor:
             await self._store.commit(UnitOfWork(sci_id=self.sci.id,
                                                 cursors={ZOHO_CURSOR: repr(newest)}))
