@@ -1,5 +1,6 @@
 """Comments through the real daemon: a burst on one Jira issue reaches the Zoho CRM record
-once each and in order, also when the daemon is killed in the middle of it."""
+once each and in order, also when the daemon is killed in the middle of it; Zoho Projects
+task comments are mirrored both ways."""
 
 from collections.abc import Callable
 from typing import Any
@@ -7,8 +8,9 @@ from typing import Any
 import anyio
 
 from adapters.jira import adf
+from adapters.zoho.projects.views import RecordRef
 from tests.e2e.conftest import DaemonProcess, Remote
-from tests.e2e.test_sync import crm_sci, issue_for, until
+from tests.e2e.test_sync import crm_sci, issue_for, projects_sci, until
 
 ANN = "5b10ac8d82e05b22cc7d4ef5"  # a person in the Jira simulator, not the bridge
 BURST = 20
@@ -85,3 +87,32 @@ async def test_sigkill_during_a_comment_burst_copies_each_comment_once(
     await anyio.sleep(2)
     assert copies == [f"step {n:02d}" for n in range(BURST)]
     assert await copied_notes(remote, record) == copies
+
+
+async def test_projects_task_comments_mirror_both_ways(
+        remote: Remote, daemon: Callable[..., DaemonProcess]) -> None:
+    where = remote.project
+    daemon(projects_sci(where.project_id, where.portal_id, comments="true"))
+    task = await remote.projects.create(where, "tasks", {"name": "Comment both ways"})
+    ref = RecordRef(where.portal_id, where.project_id, "tasks", task.id)
+    issue = await until(lambda: issue_for(remote, "Comment both ways"))
+    await person_comments(remote, issue.key, "Crash seen on **Android**")
+
+    async def in_projects() -> list[str]:
+        return [adf.to_text(adf.from_html(c.comment)) for c in await remote.projects.comments(ref)
+                if c.comment.startswith("<p>[Jira comment ")]
+    (copy,) = await until(in_projects)
+    assert copy.endswith("]\n\nCrash seen on **Android**")
+
+    # A Projects comment is seen on the task's next pass (here: the next Jira change).
+    comment = await remote.projects.add_comment(ref, "<p>Fixed in <code>2.1</code></p>")
+    await remote.jira.edit_issue(issue.key, fields={"summary": "Comment both ways, fixed"})
+
+    async def in_jira() -> list[str]:
+        return [c.text async for c in remote.jira.comments(issue.key)
+                if c.text.startswith(f"[Zoho Projects comment {comment.id} ")]
+    (back,) = await until(in_jira)
+    assert back.endswith("]\n\nFixed in `2.1`")
+    await anyio.sleep(2)
+    assert len(await in_projects()) == 1
+    assert len([c async for c in remote.jira.comments(issue.key)]) == 2
