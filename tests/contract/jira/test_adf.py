@@ -1,4 +1,4 @@
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.jira.adf import from_html, problems, to_adf, to_html, to_text
@@ -101,6 +101,7 @@ HTML_DOCUMENT = st.lists(st.one_of(
     CODE), min_size=1, max_size=5).map("\n\n".join)
 
 
+@settings(deadline=None)  # a property, not a timing: a loaded machine must not fail it
 @given(HTML_DOCUMENT)
 def test_adf_round_trips_through_html(text: str) -> None:
     """Paragraphs, line breaks, lists, code, bold/italic/code marks and links survive
