@@ -1,5 +1,7 @@
 """Atlassian Document Format ⇄ simple markup, loss-free for what the markup can express.
 
+Also ADF ⇄ HTML (``to_html``/``from_html``) for Zoho Projects comments.
+
 Markup: blank line between blocks; ``- item`` / ``1. item`` lists; fenced ``` code blocks;
 inline ``**bold**``, ``*italic*``, `` `code` `` and ``[text](url)``; a single newline inside
 a paragraph is a hard line break. Zoho holds plain text/HTML, so this is what survives a
@@ -12,7 +14,9 @@ mark types, ``content`` lists, and no empty text nodes.
 
 from __future__ import annotations
 
+import html
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 Node = dict[str, Any]
@@ -203,3 +207,159 @@ def _render_inline(node: Node) -> str:
             case "link":
                 text = f"[{text}]({mark.get('attrs', {}).get('href', '')})"
     return text
+
+
+# -- ADF ⇄ HTML (Zoho Projects comments) ---------------------------------------------------
+# Paragraphs, hard breaks, bullet/ordered lists, code blocks, and bold/italic/code/link marks
+# survive a round trip; other nodes degrade to their text.
+_HTML_MARKS = {"strong": "strong", "em": "em", "code": "code"}
+_MARKS_BY_TAG = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "code": "code"}
+_LISTS = {"ul": "bulletList", "ol": "orderedList"}
+
+
+def to_html(node: Node | None) -> str:
+    return "".join(_html_block(b) for b in (node or {}).get("content", []))
+
+
+def _html_block(node: Node) -> str:
+    kind = node.get("type")
+    children = node.get("content", [])
+    if kind == "codeBlock":
+        language = node.get("attrs", {}).get("language", "")
+        named = f' class="language-{html.escape(language)}"' if language else ""
+        return f"<pre><code{named}>{html.escape(''.join(c.get('text', '') for c in children))}" \
+               "</code></pre>"
+    if kind in ("bulletList", "orderedList"):
+        tag = "ul" if kind == "bulletList" else "ol"
+        items = "".join(f"<li>{_html_item(item)}</li>" for item in children)
+        return f"<{tag}>{items}</{tag}>"
+    if kind in ("paragraph", "heading"):
+        return f"<p>{''.join(_html_inline(c) for c in children)}</p>"
+    if children and all(c.get("type") in NODE_TYPES - _INLINE_TYPES for c in children):
+        return "".join(_html_block(c) for c in children)
+    return f"<p>{_html_inline(node)}</p>"
+
+
+_INLINE_TYPES = frozenset({"text", "hardBreak", "mention", "emoji", "inlineCard", "date",
+                           "status", "mediaInline", "inlineExtension", "placeholder"})
+
+
+def _html_item(item: Node) -> str:
+    return "<br>".join("".join(_html_inline(c) for c in block.get("content", []))
+                       if block.get("type") == "paragraph" else _html_block(block)
+                       for block in item.get("content", []))
+
+
+def _html_inline(node: Node) -> str:
+    kind = node.get("type")
+    if kind != "text":
+        return html.escape(_render_inline(node)).replace("\n", "<br>")
+    text = html.escape(str(node.get("text", "")))
+    for mark in reversed(node.get("marks", [])):
+        name = mark.get("type")
+        if name == "link":
+            href = html.escape(str(mark.get("attrs", {}).get("href", "")))
+            text = f'<a href="{href}">{text}</a>'
+        elif name in _HTML_MARKS:
+            text = f"<{_HTML_MARKS[name]}>{text}</{_HTML_MARKS[name]}>"
+    return text
+
+
+def from_html(markup: str) -> Node:
+    parser = _HtmlToAdf()
+    parser.feed(markup)
+    parser.close()
+    return doc(parser.finish())
+
+
+class _HtmlToAdf(HTMLParser):
+    """Builds ADF blocks from HTML; text outside any block becomes a paragraph."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[Node] = []
+        self.inline: list[Node] | None = None  # the paragraph or list item being filled
+        self.marks: list[Node] = []
+        self.lists: list[tuple[str, list[Node]]] = []
+        self.code: list[str] | None = None
+        self.language = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("p", "div") and not self.lists:
+            self._end_paragraph()
+            self.inline = []
+        elif tag == "br" and self.code is None:
+            self._inline().append({"type": "hardBreak"})
+        elif tag in _LISTS:
+            self._end_paragraph()
+            self.lists.append((_LISTS[tag], []))
+        elif tag == "li" and self.lists:
+            self.inline = []
+        elif tag == "pre":
+            self._end_paragraph()
+            self.code, self.language = [], ""
+        elif tag == "code" and self.code is not None:
+            self.language = (dict(attrs).get("class") or "").removeprefix("language-")
+        elif tag == "a":
+            self.marks.append({"type": "link", "attrs": {"href": dict(attrs).get("href") or ""}})
+        elif tag in _MARKS_BY_TAG and self.code is None:
+            self.marks.append({"type": _MARKS_BY_TAG[tag]})
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("p", "div") and not self.lists:
+            self._end_paragraph()
+        elif tag == "li" and self.lists:
+            self.lists[-1][1].append({"type": "listItem",
+                                      "content": [_para(self.inline or [])]})
+            self.inline = None
+        elif tag in _LISTS and self.lists:
+            kind, items = self.lists.pop()
+            self._add_block({"type": kind, "content": items})
+        elif tag == "pre" and self.code is not None:
+            body = "".join(self.code)
+            self.code = None
+            block: Node = {"type": "codeBlock", "content": [_text(body)] if body else []}
+            if self.language:
+                block["attrs"] = {"language": self.language}
+            self._add_block(block)
+        elif (tag == "a" or tag in _MARKS_BY_TAG) and self.marks and self.code is None:
+            self.marks.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.code is not None:
+            self.code.append(data)
+            return
+        if self.inline is None and not data.strip():
+            return  # layout whitespace between blocks
+        data = data.replace("\n", " ")
+        inline = self._inline()
+        marks = [dict(m) for m in self.marks]
+        last = inline[-1] if inline else None
+        if last and last.get("type") == "text" and last.get("marks", []) == marks:
+            last["text"] += data
+        elif data:
+            inline.append({"type": "text", "text": data, **({"marks": marks} if marks else {})})
+
+    def _inline(self) -> list[Node]:
+        if self.inline is None:
+            self.inline = []
+        return self.inline
+
+    def _end_paragraph(self) -> None:
+        if self.inline is not None and not self.lists:
+            if self.inline:
+                self.blocks.append(_para(self.inline))
+            self.inline = None
+
+    def _add_block(self, block: Node) -> None:
+        if self.lists:  # a nested block inside a list item flattens into the item
+            return
+        self.blocks.append(block)
+
+    def finish(self) -> list[Node]:
+        self._end_paragraph()
+        return self.blocks
+
+
+def _para(content: list[Node]) -> Node:
+    return {"type": "paragraph", "content": content}

@@ -122,6 +122,7 @@ class Comment(msgspec.Struct, frozen=True):
     created: str
     updated: str
     author: Author = Author()
+    visibility: dict[str, Any] | None = None  # {"type": "role"|"group", "value": ...}
 
     @property
     def text(self) -> str:

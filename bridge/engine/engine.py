@@ -24,6 +24,7 @@ from adapters.http import Outcome, RemoteError
 from adapters.jira.client import NoTransition
 from bridge.engine import state as link_state
 from bridge.engine.channels import ChannelRegistry
+from bridge.engine.comments import CommentWriter, comment_policy
 from bridge.engine.metrics import CONFLICTS, OUTBOX_DEPTH, PARKED_ITEMS, SYNC_ERRORS, SYNC_LATENCY
 from bridge.engine.state import LinkState
 from bridge.sci import SciConfig
@@ -34,13 +35,18 @@ from bridge.store import Link, OutboxDraft, OutboxItem, Store, SyncEntry, UnitOf
 from bridge.store.base import TargetStatus
 from bridge.sync import intents as wire
 from bridge.sync import keys
+from bridge.sync.comments import CommentPolicy, decide_comments
 from bridge.sync.convert import Context, ConversionError, FieldKind
 from bridge.sync.decide import FIELD_WRITES, Catalog, decide, decide_create, settle
 from bridge.sync.intents import (
     AddRemoteLink,
     Agree,
     Conflict,
+    CopyCommentToJira,
+    CopyCommentToZoho,
     CreateJiraIssue,
+    DeleteMirror,
+    EditMirror,
     Intent,
     Problem,
     SetZohoStatus,
@@ -49,7 +55,7 @@ from bridge.sync.intents import (
     UpdateZoho,
     WriteLinkNote,
 )
-from bridge.sync.model import Base, JiraSnapshot, ZohoSnapshot
+from bridge.sync.model import Base, CommentMirror, JiraSnapshot, ZohoSnapshot
 from bridge.sync.policy import Policy, policy_for
 from bridge.sync.status import ZohoStatus
 
@@ -65,6 +71,7 @@ CHANNEL_LIFETIME = 24 * 3600.0  # Zoho allows at most a week
 CHANNEL_RENEW_BEFORE = 6 * 3600.0
 ZOHO_CURSOR = "zoho_modified"
 JIRA_CURSOR = "jira_updated"
+ZOHO_NOTES_CURSOR = "zoho_notes"
 
 
 class _Event(msgspec.Struct):
@@ -87,6 +94,8 @@ class Effects(msgspec.Struct, kw_only=True):
     outbox: list[OutboxDraft] = []
     summary: str = ""
     link_id: str = ""
+    mirrors: list[CommentMirror] = []
+    unmirrored: list[CommentMirror] = []
 
 
 class Notifications(msgspec.Struct, frozen=True):
@@ -112,6 +121,7 @@ class SciEngine:
         self.policy = Policy()
         self.catalog = Catalog()
         self.ctx = Context()
+        self.comment_policy = CommentPolicy()
         # SCI id → why it cannot sync (shared with readiness; "" when fine).
         self._problems = {} if problems is None else problems
         self._report_problem("starting")
@@ -142,8 +152,9 @@ class SciEngine:
                                zoho_statuses=zoho_meta.statuses)
         self.ctx = Context(jira_zone=jira_meta.zone, zoho_zone=zoho_meta.zone,
                            users=dict(self.sci.user_map))
+        self.comment_policy = comment_policy(self.sci, zoho)
         self._jira, self._zoho = jira, zoho
-        for name in (ZOHO_CURSOR, JIRA_CURSOR):
+        for name in (ZOHO_CURSOR, JIRA_CURSOR, ZOHO_NOTES_CURSOR):
             await self._cursor(name)  # a new SCI starts from now
         self._report_problem("")
         log.info("engine.started", fields=len(self.policy.fields), zoho=zoho.system)
@@ -246,7 +257,35 @@ class SciEngine:
 
         handled, cursor = await self._poll_changes(
             ZOHO_CURSOR, zoho.changed_since, lambda r: (r.id, r.modified, r.fields), handle)
-        return handled + await self._zoho_deletions(cursor)
+        handled += await self._zoho_deletions(cursor)
+        return handled + await self._zoho_comments()
+
+    async def _zoho_comments(self) -> int:
+        """Notes change without changing their record: their links get a pass. The notes
+        have a cursor of their own, moved only once every link they named was synced."""
+        _, zoho = self.sides
+        if not self.sci.comments:
+            return 0
+        cursor = await self._cursor(ZOHO_NOTES_CURSOR)
+        asked_at = self._clock()
+        try:
+            records = await zoho.commented_since(cursor)
+        except RemoteError as exc:
+            self._remote_trouble("zoho_comments", exc)
+            return 0
+        handled = 0
+        for record_id in sorted(records):
+            link = await self._store.find_link(self.sci.id, zoho_record_id=record_id)
+            if link is None:
+                continue
+            try:
+                await self.sync_link(link)
+            except NotReady:
+                return handled  # the cursor stays: the next poll lists these notes again
+            handled += 1
+        await self._store.commit(UnitOfWork(sci_id=self.sci.id,
+                                            cursors={ZOHO_NOTES_CURSOR: repr(asked_at)}))
+        return handled
 
     async def _keep_channel(self) -> None:
         """Keep a CRM notification channel open, renewed long before it expires; polling
@@ -364,12 +403,13 @@ class SciEngine:
         try:
             jira = jira or await jira_side.snapshot(link.jira_issue_id)
             zoho = zoho or await zoho_side.snapshot(link.zoho_record_id)
+            if jira is None or zoho is None:
+                await self._gone(link, closing, jira, deleted)
+                return
+            comments = await self._decide_comments(link)
         except RemoteError as exc:
             self._remote_trouble("read", exc)
             raise NotReady(str(exc)) from exc
-        if jira is None or zoho is None:
-            await self._gone(link, closing, jira, deleted)
-            return
         self._learn_status(zoho)
         current = link_state.load(await self._store.get_synced_state(link.id))
         queued = [(entry, intent) for entry in await self._store.outbox_items(self.sci.id, item)
@@ -377,9 +417,19 @@ class SciEngine:
         current.base = settle(current.base, [i for _, i in queued], self.policy, jira, zoho,
                               self.ctx)
         decided = decide(self.policy, current.base, jira, zoho, self.ctx, self.catalog)
+        decided += comments
         await self._commit_pass(link, current, decided, closing, started,
                                 superseded=[entry.id for entry, _ in queued])
         await self._execute_item(item)
+
+    async def _decide_comments(self, link: Link) -> list[Intent]:
+        """Comments are listed on every pass: a webhook only says that something changed."""
+        if not self.sci.comments:
+            return []
+        jira, zoho = self.sides
+        return decide_comments(await self._store.comment_mirrors(link.id),
+                               await jira.comments(link.jira_issue_key),
+                               await zoho.comments(link.zoho_record_id), self.comment_policy)
 
     def _learn_status(self, zoho: ZohoSnapshot) -> None:
         """Zoho Projects lists statuses without saying which close an item; records do."""
@@ -407,8 +457,7 @@ class SciEngine:
             SYNC_ERRORS.labels(self.sci.id, "conversion").inc()
         self._pass_id += 1
         item = keys.link_item(link.id)
-        drafts = [self._draft(keys.write_key(self.sci.id, item, _pass_key(started, self._pass_id),
-                                             index), item, intent)
+        drafts = [self._draft(self._write_key(link, item, started, index, intent), item, intent)
                   for index, intent in enumerate(writes)]
         fresh = LinkState(base=base, problems=problems, synced_at=self._clock())
         history = []
@@ -419,6 +468,17 @@ class SciEngine:
         await self._store.commit(UnitOfWork(
             sci_id=self.sci.id, events=closing, outbox=drafts, superseded=superseded,
             states={link.id: link_state.dump(fresh)}, history=history))
+
+    def _write_key(self, link: Link, item: str, started: float, index: int,
+                   intent: Intent) -> str:
+        """Copies and deletions of comments happen once per comment; the rest once per pass."""
+        match intent:
+            case CopyCommentToZoho(origin_id=origin_id) | CopyCommentToJira(origin_id=origin_id):
+                origin = "jira" if isinstance(intent, CopyCommentToZoho) else "zoho"
+                return keys.comment_copy_key(self.sci.id, link.id, origin, origin_id)
+            case DeleteMirror(origin=origin, origin_id=origin_id):
+                return keys.comment_delete_key(self.sci.id, link.id, origin, origin_id)
+        return keys.write_key(self.sci.id, item, _pass_key(started, self._pass_id), index)
 
     async def _gone(self, link: Link, closing: list[Closed],
                     jira: JiraSnapshot | None, deleted: str) -> None:
@@ -600,7 +660,8 @@ class SciEngine:
                                        effects.link_id))
         await self._store.commit(UnitOfWork(
             sci_id=self.sci.id, done_outbox=entry.id, new_links=effects.new_links,
-            states=effects.states, outbox=effects.outbox, history=history))
+            states=effects.states, outbox=effects.outbox, history=history,
+            mirrors=effects.mirrors, unmirrored=effects.unmirrored))
         SYNC_LATENCY.labels(_direction(intent)).observe(max(0.0, self._clock()
                                                             - entry.created_at))
         for link in effects.new_links:  # its link note and remote link go out now
@@ -677,6 +738,13 @@ class SciEngine:
             case AddRemoteLink(key=key, record_id=record_id, url=url, title=title):
                 await jira.remote_link(key, record_id, url, title)
                 return Effects(summary=f"remote link on {key}", link_id=link_id)
+            case CopyCommentToZoho() | CopyCommentToJira() | EditMirror() | DeleteMirror():
+                link = await self._store.get_link(link_id)
+                if link is None:  # unlinked meanwhile: nothing left to mirror
+                    return Effects()
+                done = await CommentWriter(self._store, jira, zoho).apply(intent, entry, link)
+                return Effects(mirrors=done.mirrors, unmirrored=done.unmirrored,
+                               summary=done.summary, link_id=link_id)
             case Agree() | Conflict() | Problem():
                 return Effects()
         raise SideError(f"unknown write {type(intent).__name__}")
@@ -793,8 +861,10 @@ def _towards_zoho(writes: Sequence[Intent]) -> bool:
 
 
 def _direction(intent: Intent) -> str:
-    return "jira_to_zoho" if isinstance(intent, UpdateZoho | SetZohoStatus | WriteLinkNote) \
-        else "zoho_to_jira"
+    towards_zoho = isinstance(intent, UpdateZoho | SetZohoStatus | WriteLinkNote
+                              | CopyCommentToZoho) or (
+        isinstance(intent, EditMirror | DeleteMirror) and intent.origin == "jira")
+    return "jira_to_zoho" if towards_zoho else "zoho_to_jira"
 
 
 def _pass_key(started: float, pass_id: int) -> int:

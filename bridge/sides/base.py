@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from bridge.sync.comments import CommentView
 from bridge.sync.convert import FieldKind
 from bridge.sync.model import ZohoSnapshot
 from bridge.sync.status import ZohoStatus
@@ -56,6 +57,26 @@ class ZohoSide(Protocol):
         """Write ``text`` as a note/comment unless one containing ``marker`` exists."""
 
     def record_url(self, record_id: str) -> str: ...
+
+    # comments (CRM notes, Projects comments); texts are markup (``adapters.jira.adf``)
+    comment_label: str  # how copies in Jira name a comment of this side
+
+    async def comments(self, record_id: str) -> list[CommentView]: ...
+
+    async def commented_since(self, since: float) -> set[str]:
+        """Records whose comments changed at or after ``since`` (where the API lists them
+        apart from the record's own changes)."""
+
+    async def find_comment(self, record_id: str, marker: str) -> str | None:
+        """The id of a comment containing ``marker`` (a copy an earlier attempt wrote)."""
+
+    async def add_comment(self, record_id: str, header: str, text: str) -> str: ...
+
+    async def edit_comment(self, record_id: str, comment_id: str, header: str,
+                           text: str) -> None: ...
+
+    async def delete_comment(self, record_id: str, comment_id: str) -> None:
+        """Delete it; one already gone is fine."""
 
 
 def kind_for_zoho_type(data_type: str) -> FieldKind:

@@ -11,10 +11,19 @@ from typing import Any
 import msgspec
 
 from adapters.http import Outcome
-from adapters.jira.client import CreatedIssue, Issue, JiraClient, JiraError, NoTransition
+from adapters.jira import adf
+from adapters.jira.client import (
+    Comment,
+    CreatedIssue,
+    Issue,
+    JiraClient,
+    JiraError,
+    NoTransition,
+)
 from adapters.jira.timefmt import parse_jira_time
 from bridge.sides.base import SideError
 from bridge.sync import keys
+from bridge.sync.comments import CommentView
 from bridge.sync.convert import FieldKind
 from bridge.sync.model import JiraSnapshot, JiraStatus, StatusCategory
 from bridge.sync.status import TransitionOption, next_transition
@@ -46,6 +55,7 @@ class JiraSide:
                                *fields})
         # status name → statuses seen reachable in one step (learned from transitions).
         self._graph: dict[str, set[str]] = defaultdict(set)
+        self._account = ""  # the bridge's own account: its comments are never copied
 
     async def metadata(self) -> JiraMetadata:
         zone = str(await self.client.time_zone())
@@ -53,6 +63,7 @@ class JiraSide:
         statuses = tuple(JiraStatus(s.name, _category(s.statusCategory.key))
                          for s in by_type.get(self.issue_type, []))
         kinds = {f["id"]: _kind(f) for f in await self.client.fields()}
+        self._account = str((await self.client.myself()).get("accountId", ""))
         return JiraMetadata(zone, statuses, kinds)
 
     def browse_url(self, key: str) -> str:
@@ -145,10 +156,49 @@ class JiraSide:
     async def comment(self, key: str, text: str) -> None:
         await self.client.add_comment(key, text)
 
+    async def comments(self, key: str) -> list[CommentView]:
+        return [self._comment_view(c) async for c in self.client.comments(key)]
+
+    def _comment_view(self, comment: Comment) -> CommentView:
+        return CommentView(id=comment.id, text=comment.text,
+                           author=comment.author.displayName,
+                           created=comment.created_at.timestamp(),
+                           ours=bool(self._account) and comment.author.accountId == self._account,
+                           restricted=bool(comment.visibility))
+
+    async def find_comment(self, key: str, marker: str) -> str | None:
+        async for comment in self.client.comments(key):
+            if comment.author.accountId == self._account and marker in comment.text:
+                return comment.id
+        return None
+
+    async def add_comment(self, key: str, header: str, text: str) -> str:
+        return (await self.client.add_comment(key, _with_header(header, text))).id
+
+    async def edit_comment(self, key: str, comment_id: str, header: str, text: str) -> None:
+        try:
+            await self.client.edit_comment(key, comment_id, _with_header(header, text))
+        except JiraError as exc:
+            if exc.status != 404:  # the copy was deleted in Jira: leave it deleted
+                raise
+
+    async def delete_comment(self, key: str, comment_id: str) -> None:
+        try:
+            await self.client.delete_comment(key, comment_id)
+        except JiraError as exc:
+            if exc.status != 404:
+                raise
+
     async def remote_link(self, key: str, record_id: str, url: str, title: str) -> None:
         await self.client.upsert_remote_link(
             key, global_id=f"zoho-bridge:{record_id}", url=url, title=title,
             relationship="Zoho record")
+
+
+def _with_header(header: str, text: str) -> dict[str, Any]:
+    """A copied comment: its origin line, then its body."""
+    return adf.doc([{"type": "paragraph", "content": [{"type": "text", "text": header}]},
+                    *adf.to_adf(text)["content"]])
 
 
 def _no_path(key: str, why: str) -> NoTransition:

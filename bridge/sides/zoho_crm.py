@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.zoho.crm.client import ZohoCrmClient, ZohoCrmConflict, parse_zoho_time
+from adapters.zoho.crm.client import (
+    ZohoCrmClient,
+    ZohoCrmConflict,
+    ZohoCrmError,
+    parse_zoho_time,
+)
 from bridge.sides.base import (
     SideError,
     StaleWrite,
@@ -14,6 +19,7 @@ from bridge.sides.base import (
     kind_for_zoho_type,
     requested_fields,
 )
+from bridge.sync.comments import CommentView
 from bridge.sync.model import ZohoSnapshot
 from bridge.sync.status import ZohoStatus
 
@@ -23,8 +29,12 @@ TITLE_FIELDS = ("Subject", "Deal_Name", "Account_Name", "Campaign_Name", "Event_
                 "Appointment_Name", "Service_Name", "Full_Name", "Last_Name", "Name")
 
 
+COPY_TITLE = "From Jira"
+
+
 class CrmSide:
     system = "crm"
+    comment_label = "Zoho CRM note"
 
     def __init__(self, client: ZohoCrmClient, module: str, fields: Sequence[str],
                  status_field: str, web_url: str = "") -> None:
@@ -99,3 +109,51 @@ class CrmSide:
         if any(marker in str(n.get("Note_Content", "")) for n in notes):
             return
         await self.client.add_note(self.module, record_id, text, title="Linked to Jira")
+
+    # -- notes as comments: plain text holding markup ----------------------------------------
+    async def comments(self, record_id: str) -> list[CommentView]:
+        return [CommentView(id=str(n["id"]), text=str(n.get("Note_Content") or ""),
+                            author=str((n.get("Created_By") or {}).get("name", "")),
+                            created=_time(n.get("Created_Time")))
+                for n in await self.client.notes(self.module, record_id)]
+
+    async def commented_since(self, since: float) -> set[str]:
+        moment = datetime.fromtimestamp(since - 1, UTC).replace(microsecond=0)
+        return {str(n["Parent_Id"]["id"]) async for n in
+                self.client.records("Notes", ["Parent_Id", "Modified_Time"],
+                                    modified_since=moment, sort_by="Modified_Time")
+                if _module_of(n.get("Parent_Id")) == self.module}
+
+    async def find_comment(self, record_id: str, marker: str) -> str | None:
+        return next((str(n["id"]) for n in await self.client.notes(self.module, record_id)
+                     if marker in str(n.get("Note_Content", ""))), None)
+
+    async def add_comment(self, record_id: str, header: str, text: str) -> str:
+        return await self.client.add_note(self.module, record_id, f"{header}\n\n{text}",
+                                          title=COPY_TITLE)
+
+    async def edit_comment(self, record_id: str, comment_id: str, header: str,
+                           text: str) -> None:
+        await _unless_gone(self.client.update_note(comment_id, f"{header}\n\n{text}",
+                                                   title=COPY_TITLE))
+
+    async def delete_comment(self, record_id: str, comment_id: str) -> None:
+        await _unless_gone(self.client.delete_note(comment_id))
+
+
+async def _unless_gone(write: Awaitable[None]) -> None:
+    """Run a note write; a note deleted meanwhile (Zoho: ``INVALID_DATA``) is left alone."""
+    try:
+        await write
+    except ZohoCrmError as exc:
+        if exc.code != "INVALID_DATA":
+            raise
+
+
+def _module_of(parent: Any) -> str:
+    module = (parent or {}).get("module") if isinstance(parent, dict) else None
+    return str(module.get("api_name", "")) if isinstance(module, dict) else str(module or "")
+
+
+def _time(value: Any) -> float:
+    return parse_zoho_time(str(value)).timestamp() if value else 0.0

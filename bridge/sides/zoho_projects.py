@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.jira import adf
 from adapters.zoho.projects import ZohoProjectsClient
 from adapters.zoho.projects.errors import ZohoProjectsError
-from adapters.zoho.projects.views import ProjectRef, RecordRef, WorkItem
+from adapters.zoho.projects.views import Comment, ProjectRef, RecordRef, WorkItem
 from bridge.sides.base import SideError, ZohoMetadata
+from bridge.sync.comments import CommentView
 from bridge.sync.convert import FieldKind, parse_time
 from bridge.sync.model import ZohoSnapshot
 from bridge.sync.status import ZohoStatus
@@ -24,6 +27,7 @@ KNOWN_KINDS: dict[str, FieldKind] = {
 
 class ProjectsSide:
     system = "projects"
+    comment_label = "Zoho Projects comment"
 
     def __init__(self, client: ZohoProjectsClient, portal_id: str, project_id: str,
                  kind: str, web_url: str = "") -> None:
@@ -90,3 +94,43 @@ class ProjectsSide:
         if any(marker in c.comment for c in await self.client.comments(ref)):
             return
         await self.client.add_comment(ref, text)
+
+    # -- comments: HTML ⇄ markup ---------------------------------------------------------------
+    async def comments(self, record_id: str) -> list[CommentView]:
+        return [_comment_view(c) for c in await self.client.comments(self._ref(record_id))]
+
+    async def commented_since(self, since: float) -> set[str]:
+        return set()  # a comment shows on the task/issue's next pass
+
+    async def find_comment(self, record_id: str, marker: str) -> str | None:
+        return next((c.id for c in await self.comments(record_id) if marker in c.text), None)
+
+    async def add_comment(self, record_id: str, header: str, text: str) -> str:
+        return (await self.client.add_comment(self._ref(record_id), _html(header, text))).id
+
+    async def edit_comment(self, record_id: str, comment_id: str, header: str,
+                           text: str) -> None:
+        try:
+            await self.client.update_comment(self._ref(record_id), comment_id,
+                                             _html(header, text))
+        except ZohoProjectsError as exc:
+            if exc.status != 404:  # the copy was deleted in Zoho: leave it deleted
+                raise
+
+    async def delete_comment(self, record_id: str, comment_id: str) -> None:
+        try:
+            await self.client.delete_comment(self._ref(record_id), comment_id)
+        except ZohoProjectsError as exc:
+            if exc.status != 404:
+                raise
+
+
+def _comment_view(comment: Comment) -> CommentView:
+    return CommentView(id=comment.id, text=adf.to_text(adf.from_html(comment.comment)),
+                       author=comment.added_by.name if comment.added_by else "",
+                       created=parse_time(comment.created_time).timestamp()
+                       if comment.created_time else 0.0)
+
+
+def _html(header: str, text: str) -> str:
+    return f"<p>{html.escape(header)}</p>{adf.to_html(adf.to_adf(text))}"

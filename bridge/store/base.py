@@ -12,6 +12,8 @@ from typing import Any, Literal, Protocol
 
 import msgspec
 
+from bridge.sync.model import CommentMirror
+
 ConnectionKind = Literal["jira", "zoho_crm", "zoho_projects"]
 LinkOrigin = Literal["manual", "auto"]
 TargetStatus = Literal["pending", "done", "skipped", "failed"]
@@ -130,6 +132,8 @@ class UnitOfWork(Record, frozen=True):
     history: Sequence[SyncEntry] = ()
     done_outbox: int | None = None  # the outbox item this unit completes
     superseded: Sequence[int] = ()  # outbox items replaced by this pass's decisions
+    mirrors: Sequence[CommentMirror] = ()  # comment copies made or rewritten
+    unmirrored: Sequence[CommentMirror] = ()  # comment copies deleted with their original
 
 
 class ApiToken(Record, frozen=True):
@@ -172,6 +176,8 @@ class Store(Protocol):
     async def delete_link(self, link_id: str) -> None: ...
     async def get_synced_state(self, link_id: str) -> bytes | None: ...
     async def put_synced_state(self, link_id: str, state: bytes) -> None: ...
+
+    async def comment_mirrors(self, link_id: str) -> list[CommentMirror]: ...
 
     # cursors
     async def get_cursor(self, sci_id: str, name: str) -> str | None: ...

@@ -128,6 +128,17 @@ CREATE TABLE api_tokens (
     created_at REAL NOT NULL
 );
 """),
+    (5, "comment mirrors: each comment's copy on the other side of its link", """
+CREATE TABLE comment_mirrors (
+    link_id TEXT NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+    origin TEXT NOT NULL CHECK (origin IN ('jira', 'zoho')),
+    origin_id TEXT NOT NULL,
+    mirror_id TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (link_id, origin, origin_id)
+);
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

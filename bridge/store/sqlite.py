@@ -47,6 +47,7 @@ from bridge.store.base import (
 )
 from bridge.store.group_commit import GroupCommit
 from bridge.store.migrations import LATEST, MIGRATIONS, statements
+from bridge.sync.model import CommentMirror
 
 Row = aiosqlite.Row
 _OPEN_ATTEMPTS = 10
@@ -310,6 +311,13 @@ class SqliteStore:
             (link_id, state, time.time()),
         )
 
+    async def comment_mirrors(self, link_id: str) -> list[CommentMirror]:
+        rows = await self._read("SELECT * FROM comment_mirrors WHERE link_id = ? "
+                                "ORDER BY rowid", (link_id,))
+        return [CommentMirror(link_id=r["link_id"], origin=r["origin"],
+                              origin_id=r["origin_id"], mirror_id=r["mirror_id"],
+                              digest=r["digest"]) for r in rows]
+
     # -- cursors --------------------------------------------------------------------
     async def get_cursor(self, sci_id: str, name: str) -> str | None:
         rows = await self._read(
@@ -516,6 +524,17 @@ class SqliteStore:
                     (work.sci_id, name, value, now))
             for entry in work.history:
                 await _insert_history(db, entry)
+            for mirror in work.mirrors:
+                await db.execute(
+                    "INSERT INTO comment_mirrors VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+                    "(link_id, origin, origin_id) DO UPDATE SET mirror_id = excluded.mirror_id, "
+                    "digest = excluded.digest, updated_at = excluded.updated_at",
+                    (mirror.link_id, mirror.origin, mirror.origin_id, mirror.mirror_id,
+                     mirror.digest, now))
+            for mirror in work.unmirrored:
+                await db.execute("DELETE FROM comment_mirrors WHERE link_id = ? AND origin = ? "
+                                 "AND origin_id = ?",
+                                 (mirror.link_id, mirror.origin, mirror.origin_id))
             for item_id in work.superseded:
                 await db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
             if work.done_outbox is not None:

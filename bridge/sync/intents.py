@@ -6,9 +6,11 @@ canonical values both sides share once the write succeeded, merged into the link
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
+
+Side = Literal["jira", "zoho"]
 
 
 class _Intent(msgspec.Struct, frozen=True, tag=True, kw_only=True):
@@ -63,6 +65,41 @@ class AddRemoteLink(_Intent, frozen=True):
     title: str
 
 
+class CopyCommentToZoho(_Intent, frozen=True):
+    """Copy a Jira comment (``text`` in markup, see ``adapters.jira.adf``) to the record."""
+
+    origin_id: str
+    header: str  # the visible origin line, also how a lost copy is found again
+    text: str
+    digest: str
+
+
+class CopyCommentToJira(_Intent, frozen=True):
+    origin_id: str
+    header: str
+    text: str
+    digest: str
+
+
+class EditMirror(_Intent, frozen=True):
+    """The original comment was edited: rewrite its copy on the other side."""
+
+    origin: Side
+    origin_id: str
+    mirror_id: str
+    header: str
+    text: str
+    digest: str
+
+
+class DeleteMirror(_Intent, frozen=True):
+    """The original comment was deleted (or became restricted): delete its copy."""
+
+    origin: Side
+    origin_id: str
+    mirror_id: str
+
+
 class Agree(_Intent, frozen=True):
     """Both sides already match: record it in the base without writing anywhere."""
 
@@ -83,9 +120,11 @@ class Problem(_Intent, frozen=True):
 
 
 Intent = (UpdateJira | TransitionJira | UpdateZoho | SetZohoStatus | CreateJiraIssue
-          | WriteLinkNote | AddRemoteLink | Agree | Conflict | Problem)
+          | WriteLinkNote | AddRemoteLink | CopyCommentToZoho | CopyCommentToJira | EditMirror
+          | DeleteMirror | Agree | Conflict | Problem)
+COMMENT_WRITES = (CopyCommentToZoho, CopyCommentToJira, EditMirror, DeleteMirror)
 WRITES = (UpdateJira, TransitionJira, UpdateZoho, SetZohoStatus, CreateJiraIssue,
-          WriteLinkNote, AddRemoteLink)
+          WriteLinkNote, AddRemoteLink, *COMMENT_WRITES)
 
 _decoder = msgspec.json.Decoder(Intent)
 

@@ -38,3 +38,12 @@ def issue_mark(sci_id: str, record_id: str) -> dict[str, str]:
 
 
 ISSUE_PROPERTY = "zoho-bridge"
+
+
+def comment_copy_key(sci_id: str, link_id: str, origin: str, origin_id: str) -> str:
+    """At most one copy of a comment per link, for ever."""
+    return f"{sci_id}:comment:{link_id}:{origin}:{origin_id}"
+
+
+def comment_delete_key(sci_id: str, link_id: str, origin: str, origin_id: str) -> str:
+    return f"{sci_id}:comment-delete:{link_id}:{origin}:{origin_id}"

@@ -59,3 +59,17 @@ def encode_base(base: Base) -> bytes:
 
 def decode_base(raw: bytes | None) -> Base | None:
     return None if raw is None else msgspec.json.decode(raw, type=Base)
+
+
+class CommentMirror(msgspec.Struct, frozen=True, kw_only=True):
+    """One comment of a link and the copy the bridge made of it on the other side.
+
+    ``origin`` is the side the comment was written on; ``digest`` is of the origin's text
+    when it was last copied (an edit shows as a different digest).
+    """
+
+    link_id: str
+    origin: Literal["jira", "zoho"]
+    origin_id: str
+    mirror_id: str
+    digest: str

@@ -1,6 +1,15 @@
+import msgspec
 import pytest
 
-from bridge.store import Connection, LinkConflict, SciRecord, SqliteStore, SyncEntry
+from bridge.store import (
+    Connection,
+    LinkConflict,
+    SciRecord,
+    SqliteStore,
+    SyncEntry,
+    UnitOfWork,
+)
+from bridge.sync.model import CommentMirror
 
 
 async def test_connections_state_listing_and_cleared_secrets(store: SqliteStore) -> None:
@@ -91,3 +100,18 @@ async def test_sync_history_newest_first(store: SqliteStore) -> None:
                              finished_at=3, changes=2, errors=0, summary="#2")
     assert [e.summary for e in await store.recent_syncs("s1", limit=2)] == ["#2", "#1"]
     assert [e.summary for e in await store.recent_syncs("s1")] == ["#2", "#1", "#0"]
+
+
+async def test_comment_mirrors_commit_with_their_write_and_go_with_their_link(
+        store: SqliteStore) -> None:
+    link = await store.create_link("s1", "10001", "SUP-1", "z-1", "manual")
+    first = CommentMirror(link_id=link.id, origin="jira", origin_id="c1", mirror_id="n1",
+                          digest="d1")
+    second = CommentMirror(link_id=link.id, origin="zoho", origin_id="n2", mirror_id="c2",
+                           digest="d2")
+    await store.commit(UnitOfWork(sci_id="s1", mirrors=[first, second]))
+    edited = msgspec.structs.replace(first, digest="d3")
+    await store.commit(UnitOfWork(sci_id="s1", mirrors=[edited], unmirrored=[second]))
+    assert await store.comment_mirrors(link.id) == [edited]
+    await store.delete_link(link.id)
+    assert await store.comment_mirrors(link.id) == []

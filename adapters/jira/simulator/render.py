@@ -94,7 +94,8 @@ class View:
                 "author": self.user(comment.author), "body": self.text(comment.body),
                 "updateAuthor": self.user(comment.update_author or comment.author),
                 "created": self.time(comment.created),
-                "updated": self.time(comment.updated), "jsdPublic": True}
+                "updated": self.time(comment.updated), "jsdPublic": True,
+                **({"visibility": comment.visibility} if comment.visibility else {})}
 
     def attachment(self, attachment: Attachment, metadata: bool = False) -> dict[str, Any]:
         return {"self": f"{self.api}/attachments/{attachment.id}",

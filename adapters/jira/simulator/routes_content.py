@@ -11,7 +11,7 @@ from aiohttp import BodyPartReader, web
 
 from adapters.jira.simulator.context import JiraHttpError, SimContext, json_body, reply
 from adapters.jira.simulator.render import View
-from adapters.jira.simulator.state import Attachment, Comment, Issue, RemoteLink
+from adapters.jira.simulator.state import Attachment, Comment, Issue, RemoteLink, User
 
 PROPERTY_LIMIT = 32768
 COMMENT_EVENT_TYPES = {"comment_created": "issue_commented",
@@ -33,6 +33,7 @@ class ContentRoutes:
         api = "/rest/api/{v:[23]}"
         router.add_get(f"{issue}/comment", self.list_comments)
         router.add_post(f"{issue}/comment", self.add_comment)
+        router.add_post(f"/_sim{issue}/comment", self.add_comment_as)
         router.add_get(f"{issue}/comment/{{id}}", self.get_comment)
         router.add_put(f"{issue}/comment/{{id}}", self.edit_comment)
         router.add_delete(f"{issue}/comment/{{id}}", self.delete_comment)
@@ -72,12 +73,26 @@ class ContentRoutes:
                       "comments": [view.comment(c, issue) for c in comments[start:start + size]]})
 
     async def add_comment(self, request: web.Request) -> web.Response:
+        return await self._add_comment(request, self.ctx.caller())
+
+    async def add_comment_as(self, request: web.Request) -> web.Response:
+        """``/_sim/rest/api/{v}/issue/{issue}/comment?accountId=…``: the same call made by
+        another simulated user (a person, not the integration's account)."""
+        author = self.ctx.state.user(request.query.get("accountId", ""))
+        if author is None:
+            raise JiraHttpError(404, ("No simulated user with that accountId.",))
+        return await self._add_comment(request, author)
+
+    async def _add_comment(self, request: web.Request, author: User) -> web.Response:
         issue = self.ctx.issue(request)
         self.ctx.limits.write_issue(issue)
-        body = self.ctx.document(request, (await json_body(request) or {}).get("body"), "comment")
+        payload = await json_body(request) or {}
+        body = self.ctx.document(request, payload.get("body"), "comment")
         if not body:
             raise JiraHttpError(400, errors={"comment": "Comment body can not be empty!"})
-        comment = self.ctx.state.add_comment(issue, body, self.ctx.caller())
+        visibility = _visibility(payload.get("visibility"))
+        comment = self.ctx.state.add_comment(issue, body, author)
+        comment.visibility = visibility
         view = self.ctx.view(request)
         self._publish_comment(view, "comment_created", comment, issue)
         return reply(view.comment(comment, issue), 201)
@@ -89,10 +104,13 @@ class ContentRoutes:
     async def edit_comment(self, request: web.Request) -> web.Response:
         issue = self.ctx.issue(request)
         comment = self._comment(request, issue)
-        body = self.ctx.document(request, (await json_body(request) or {}).get("body"), "comment")
+        payload = await json_body(request) or {}
+        body = self.ctx.document(request, payload.get("body"), "comment")
         if not body:
             raise JiraHttpError(400, errors={"comment": "Comment body can not be empty!"})
         comment.body = body
+        if "visibility" in payload:
+            comment.visibility = _visibility(payload["visibility"])
         comment.updated = self.ctx.state.now()
         comment.update_author = self.ctx.caller()
         view = self.ctx.view(request)
@@ -305,3 +323,14 @@ def _file(attachment: Attachment) -> web.Response:
     return web.Response(body=attachment.content, content_type=attachment.mime_type.split(";")[0],
                         headers={"Content-Disposition":
                                  f'attachment; filename="{attachment.filename}"'})
+
+
+def _visibility(value: Any) -> dict[str, str] | None:
+    """A comment restricted to a project role or a group (``None``: everyone can see it)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("type") not in ("role", "group") \
+            or not (value.get("value") or value.get("identifier")):
+        raise JiraHttpError(400, errors={
+            "visibility": "Visibility needs type 'role' or 'group' and a value."})
+    return {k: str(v) for k, v in value.items() if k in ("type", "value", "identifier")}

@@ -106,6 +106,7 @@ class Comment:
     created: datetime
     updated: datetime
     update_author: User | None = None
+    visibility: dict[str, str] | None = None  # restricted to a role or group
 
 
 @dataclass

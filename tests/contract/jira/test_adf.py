@@ -1,7 +1,7 @@
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.jira.adf import problems, to_adf, to_text
+from adapters.jira.adf import from_html, problems, to_adf, to_html, to_text
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789.,!?", min_size=1, max_size=8)
 
@@ -79,3 +79,42 @@ def test_unknown_nodes_degrade_to_text() -> None:
                                            "attrs": {"url": "https://x.y"}}]}]}
     assert to_text(document) == "@Ann hi\n\nhttps://x.y"
     assert to_text(None) == ""
+
+
+HTML_WORD = st.text(alphabet="abcXYZ019.,!?<>&\"'#;/= ", min_size=1, max_size=8).filter(
+    lambda w: w.strip() == w)
+
+
+@st.composite
+def html_inline(draw: st.DrawFn) -> str:
+    word = draw(HTML_WORD)
+    return draw(st.sampled_from([word, f"**{word}**", f"*{word}*", f"`{word}`",
+                                 f"[{word}](https://example.com/a?b=1&c=2)"]))
+
+
+HTML_LINE = st.lists(html_inline(), min_size=1, max_size=5).map(" ".join)
+HTML_DOCUMENT = st.lists(st.one_of(
+    st.lists(HTML_LINE, min_size=1, max_size=3).map("\n".join),
+    st.lists(HTML_LINE, min_size=1, max_size=4).map(lambda ls: "\n".join(f"- {i}" for i in ls)),
+    st.lists(HTML_LINE, min_size=1, max_size=4).map(
+        lambda ls: "\n".join(f"{n}. {i}" for n, i in enumerate(ls, start=1))),
+    CODE), min_size=1, max_size=5).map("\n\n".join)
+
+
+@settings(deadline=None)  # a property, not a timing: a loaded machine must not fail it
+@given(HTML_DOCUMENT)
+def test_adf_round_trips_through_html(text: str) -> None:
+    """Paragraphs, line breaks, lists, code, bold/italic/code marks and links survive
+    Jira → Zoho Projects HTML → Jira, HTML-special characters included."""
+    document = to_adf(text)
+    assert from_html(to_html(document)) == document
+    assert to_text(from_html(to_html(document))) == text
+
+
+def test_html_from_zoho_reads_as_markup() -> None:
+    html = ("<div>Hello <b>there</b>,<br/>see <a href='https://x.test/?a=1&amp;b=2'>this</a>"
+            "</div>\n<ul>\n<li>one</li>\n<li><i>two</i></li>\n</ul>"
+            "<pre><code class=\"language-py\">x = 1 &lt; 2</code></pre>")
+    assert to_text(from_html(html)) == ("Hello **there**,\nsee [this](https://x.test/?a=1&b=2)"
+                                        "\n\n- one\n- *two*\n\n```py\nx = 1 < 2\n```")
+    assert problems(from_html(html)) == []

@@ -51,8 +51,17 @@ class NotesApi:
                         if n["Parent_Id"]["id"] == parent["id"]])
 
     async def all_notes(self, request: web.Request) -> web.Response:
+        """Every note, oldest change first; ``If-Modified-Since``: only notes changed after
+        it (304 when none)."""
         wanted = required_fields(request)
-        return listing([selected(n, wanted) for n in self.store.notes.values()])
+        notes = sorted(self.store.notes.values(),
+                       key=lambda n: (parse_time(n["Modified_Time"]), n["id"]))
+        since = request.headers.get("If-Modified-Since")
+        if since:
+            notes = [n for n in notes if parse_time(n["Modified_Time"]) > parse_time(since)]
+            if not notes:
+                return web.Response(status=304)
+        return listing([selected(n, wanted) for n in notes])
 
     async def get_note(self, request: web.Request) -> web.Response:
         note = self.store.notes.get(request.match_info["note"])
