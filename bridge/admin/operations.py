@@ -48,6 +48,7 @@ from bridge.sci import SciConfig
 from bridge.sides.base import SideError, ZohoSide
 from bridge.store import DeadLetter, Link, SciRecord, StoreError, SyncEntry
 from bridge.store.base import ConnectionKind
+from bridge.sync import keys
 from bridge.sync.model import ZohoSnapshot
 from bridge.tokens import StoreTokenStore
 
@@ -521,11 +522,12 @@ async def _link_view(runtime: Runtime, found: Link) -> LinkView:
     state = link_state.load(await runtime.store.get_synced_state(found.id))
     history = await runtime.store.link_history(found.id, LINK_HISTORY)
     sci = next((s for s in runtime.config.sci if s.id == found.sci_id), None)
+    parked = keys.link_item(found.id) in await runtime.store.parked_items(found.sci_id)
     return LinkView(
         id=found.id, sci_id=found.sci_id, sci_name=sci.name if sci else found.sci_id,
         jira_issue_key=found.jira_issue_key, zoho_record_id=found.zoho_record_id,
         origin=found.origin, read_only=found.origin == "auto", created_at=found.created_at,
-        synced_at=state.synced_at, problems=list(state.problems),
+        synced_at=state.synced_at, problems=list(state.problems), parked=parked,
         last=history[0] if history else None, history=history)
 
 

@@ -158,6 +158,7 @@ class LinkView(View, frozen=True, kw_only=True):
     created_at: float
     synced_at: float = 0.0  # when a pass last looked at both sides (0: not yet)
     problems: list[str] = []  # what the last pass could not sync
+    parked: bool = False  # a write of this link is a dead letter: no sync until replayed
     last: SyncEntry | None = None  # the link's newest history entry
     history: list[SyncEntry] = []  # newest first
     record: RecordPreview | None = None  # filled on the panel (a live read)

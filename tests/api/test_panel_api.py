@@ -69,6 +69,15 @@ async def test_search_by_name_and_by_id_with_preview_fields(tmp_path: Path) -> N
         status, body = await api.call("GET", "/api/v1/panel/ENG-1/search",
                                       params={"sci": "support-cases", "q": "acme"})
         assert status == 404 and "applies to ENG-1" in body["detail"]
+        # A display item links too; its card previews the item's preview_fields.
+        status, made = await api.call("POST", "/api/v1/links", json={
+            "sci_id": "engineering-deals", "issue_key": "eng-1",
+            "record_id": acme["record_id"]})
+        assert status == 201 and made["jira_issue_key"] == "ENG-1", made
+        _, panel = await api.call("GET", "/api/v1/panel/ENG-1")
+        (card,) = panel["links"]
+        assert {f["name"]: f["value"] for f in card["record"]["fields"]} == {
+            "Deal_Name": "Acme renewal", "Stage": "Qualification", "Amount": "12000.0"}
 
 
 async def test_link_refresh_unlink_through_the_actor(tmp_path: Path) -> None:
@@ -109,7 +118,7 @@ async def test_linking_is_refused_with_a_clear_reason(tmp_path: Path) -> None:
              "disabled"),
             ({"sci_id": "nope", "issue_key": "SUP-1", "record_id": "1"}, 404, "no SCI"),
             ({"sci_id": "support-cases", "issue_key": "SUP-1", "record_id": "../x"}, 400,
-             "not a Zoho record id"),
+             "$.record_id"),
             ({"sci_id": "support-cases", "issue_key": "SUP-1", "record_id": "12345"}, 409,
              "does not exist"),
             ({"sci_id": "support-cases"}, 400, "link request"),
@@ -162,3 +171,20 @@ async def test_panel_endpoints_auth_failures(tmp_path: Path) -> None:
         for method, path in PANEL_ENDPOINTS:
             status, _ = await api.call(method, path, token="bzt_forged")
             assert status == 401, path
+
+
+async def test_a_link_behind_a_dead_letter_shows_as_parked(tmp_path: Path) -> None:
+    async with api_client(tmp_path) as api:
+        # The harness parks two writes of link "l1" of the (disabled) legacy-invoices SCI.
+        parked = Link(id="l1", sci_id="legacy-invoices", jira_issue_id="10002",
+                      jira_issue_key="SUP-3", zoho_record_id="5725767000000412001",
+                      origin="manual", created_at=time.time())
+        await api.runtime.store.commit(UnitOfWork(sci_id="legacy-invoices", new_links=[parked]))
+        _, (view,) = await api.call("GET", "/api/v1/issues/SUP-3/links")
+        assert view["parked"] is True and view["sci_name"] == "Legacy invoices"
+        status, body = await api.call("POST", "/api/v1/links/l1/refresh")
+        assert status == 409 and "no running actor" in body["detail"]
+        _, replayed = await api.call("POST", "/api/v1/dead-letters/replay-all")
+        assert len(replayed["replayed"]) == 2
+        _, (view,) = await api.call("GET", "/api/v1/issues/SUP-3/links")
+        assert view["parked"] is False
