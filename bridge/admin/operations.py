@@ -1,7 +1,9 @@
 """Admin operations over the running daemon's ``Runtime`` (or a CLI's offline one).
 
 Each operation exists once here; the admin pages, the JSON API and the CLI call it and only
-render the answer. Errors a person can act on are ``NotFound`` or ``Refused``.
+render the answer. Errors a person can act on are ``NotFound``, ``Refused`` or ``Invalid``.
+Link operations change state through the SCI's actor (its single writer); reads (the issue,
+record search and previews) use the daemon's shared connections directly.
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ LINK_HISTORY = 10
 ASK_TIMEOUT = 30.0  # how long an HTTP request waits for an SCI's actor
 ISSUE_KEY = re.compile(ISSUE_KEY_PATTERN)
 RECORD_ID = re.compile(RECORD_ID_PATTERN)
-AUTH_WORDS = ("auth", "token", "invalid_client", "scope", "401", "403", "revoked")
+# Problems are kept as text (readiness shows them): these words mark a sign-in problem.
+AUTH_WORDS = ("needs attention", "auth", "token", "invalid_client", "scope", "401", "403",
+              "revoked")
 T = TypeVar("T")
 
 
