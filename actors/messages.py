@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
 import msgspec
 
 
@@ -25,4 +29,38 @@ class Drain(_Message, frozen=True):
     """Finish the current message, then stop; pending work stays durable in the store."""
 
 
-Message = InboxArrived | PollNow | Drain
+class Reply:
+    """Where an actor puts the answer to a ``Call``; the asker awaits it."""
+
+    def __init__(self) -> None:
+        self._done = anyio.Event()
+        self._value: Any = None
+        self._error: Exception | None = None
+
+    def answer(self, value: Any) -> None:
+        self._value = value
+        self._done.set()
+
+    def fail(self, error: Exception) -> None:
+        self._error = error
+        self._done.set()
+
+    async def wait(self) -> Any:
+        """The answer, or the work's own exception. Callers bound the wait themselves
+        (``anyio.fail_after``); the work may still run later, the actor cannot tell."""
+        await self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class Call(_Message, frozen=True):
+    """Run ``work`` with the actor's engine between two passes, so a manual operation
+    (link, unlink, refresh) never races the actor's own writes; the outcome goes to
+    ``reply``."""
+
+    work: Callable[[Any], Awaitable[Any]]
+    reply: Reply
+
+
+Message = InboxArrived | PollNow | Drain | Call

@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import structlog
 
 from actors.backoff import Backoff
 from actors.mailbox import Mailbox
-from actors.messages import Drain, InboxArrived, PollNow
+from actors.messages import Call, Drain, InboxArrived, PollNow, Reply
 
 log = structlog.get_logger("bridge.sci")
 
@@ -62,7 +62,15 @@ class SciActor:
                     await self._inbox()
                 case PollNow(reason=reason) if reason != "timer":
                     await self._poll(reason)
+                case Call(work=work, reply=reply):
+                    await self._call(work, reply)
             await self._run_due()
+
+    async def _call(self, work: Callable[[Any], Awaitable[Any]], reply: Reply) -> None:
+        try:
+            reply.answer(await work(self._engine))
+        except Exception as exc:  # the asker gets the error; the actor carries on
+            reply.fail(exc)
 
     def _idle_for(self) -> float:
         deadlines = [d for d in (self._next_poll, self._next_retry, self._next_inbox)

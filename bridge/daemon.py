@@ -131,6 +131,7 @@ class Daemon:
                     self.connections = Connections.from_config(runtime.config, session,
                                                                runtime.store)
                     runtime.recheck_connections = self._check_connections
+                    runtime.connections = lambda: self.connections
                     await group.start(runtime.supervisor.run)
                     await self._reconcile()
                     runner, address = await self._listen()

@@ -12,6 +12,7 @@ from actors.messages import InboxArrived, PollNow
 from actors.supervisor import ActorState, Supervisor
 from bridge.config import Config
 from bridge.config import warnings as config_warnings
+from bridge.connections import Connections
 from bridge.engine.channels import ChannelRegistry
 from bridge.store import Store
 
@@ -25,6 +26,8 @@ class Runtime:
     connection_problems: dict[str, str] = field(default_factory=dict)
     # Re-probes every connection and refreshes ``connection_problems``; set by the daemon.
     recheck_connections: Callable[[], Awaitable[None]] | None = None
+    # The daemon's current shared clients (a reload swaps them); set by the daemon.
+    connections: Callable[[], Connections] | None = None
     migrations_done: bool = False
     channels: ChannelRegistry = field(default_factory=ChannelRegistry)
     # SCI id → why its engine cannot sync yet (empty when syncing); written by the engines.

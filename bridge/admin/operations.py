@@ -1,39 +1,72 @@
 """Admin operations over the running daemon's ``Runtime`` (or a CLI's offline one).
 
 Each operation exists once here; the admin pages, the JSON API and the CLI call it and only
-render the answer. Errors a person can act on are ``NotFound`` or ``Refused``.
+render the answer. Errors a person can act on are ``NotFound``, ``Refused`` or ``Invalid``.
+Link operations change state through the SCI's actor (its single writer); reads (the issue,
+record search and previews) use the daemon's shared connections directly.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anyio
 import msgspec
 
-from actors.messages import PollNow
+from actors.messages import Call, PollNow, Reply
+from adapters.http import RemoteError
 from adapters.zoho.datacenters import data_center
 from adapters.zoho.oauth import StoredTokens, missing_scopes
 from bridge.admin.scopes import CRM_SCOPES, PROJECTS_SCOPES
 from bridge.admin.views import (
+    ISSUE_KEY_PATTERN,
+    MIN_SEARCH,
+    RECORD_ID_PATTERN,
     ActorView,
     ConnectionStatus,
     DeadLetterView,
     Health,
+    IssueView,
+    LinkView,
+    Panel,
+    PanelSci,
+    PreviewField,
+    RecordPreview,
     ReplayResult,
     SciDetail,
     SciSummary,
     SyncRequest,
+    Unlinked,
 )
 from bridge.config import Config, ZohoConnection
-from bridge.connections import CRM, PROJECTS
+from bridge.connections import CRM, PROJECTS, Connections
+from bridge.engine import state as link_state
+from bridge.engine.engine import NotReady, SciEngine
+from bridge.engine.wiring import zoho_side
 from bridge.runtime import Runtime
 from bridge.sci import SciConfig
-from bridge.store import DeadLetter, SciRecord, StoreError, SyncEntry
+from bridge.sides.base import SideError, ZohoSide
+from bridge.store import DeadLetter, Link, SciRecord, StoreError, SyncEntry
 from bridge.store.base import ConnectionKind
+from bridge.sync import keys
+from bridge.sync.model import ZohoSnapshot
 from bridge.tokens import StoreTokenStore
 
 CONNECTION_TITLES = {"jira": "Jira Cloud", CRM: "Zoho CRM", PROJECTS: "Zoho Projects"}
 HISTORY_SCAN = 1000  # newest entries read when filtering an SCI's history
 PAYLOAD_PREVIEW = 2000
 MAX_ID = 2**63 - 1  # SQLite's largest integer
+SEARCH_LIMIT = 20
+LINK_HISTORY = 10
+ASK_TIMEOUT = 30.0  # how long an HTTP request waits for an SCI's actor
+ISSUE_KEY = re.compile(ISSUE_KEY_PATTERN)
+RECORD_ID = re.compile(RECORD_ID_PATTERN)
+# Problems are kept as text (readiness shows them): these words mark a sign-in problem.
+AUTH_WORDS = ("needs attention", "auth", "token", "invalid_client", "scope", "401", "403",
+              "revoked")
+T = TypeVar("T")
 
 
 class AdminError(Exception):
@@ -46,6 +79,10 @@ class NotFound(AdminError):
 
 class Refused(AdminError):
     pass
+
+
+class Invalid(AdminError):
+    """The request itself is malformed (a too-short search, a bad issue key)."""
 
 
 # -- connections ------------------------------------------------------------------------
@@ -278,3 +315,259 @@ def _count_by_sci(letters: list[DeadLetter]) -> dict[str, int]:
     for letter in letters:
         counts[letter.sci_id] = counts.get(letter.sci_id, 0) + 1
     return counts
+
+
+# -- the issue panel and links -------------------------------------------------------------
+async def panel(runtime: Runtime, issue_key: str) -> Panel:
+    """What the issue panel shows: the issue, the SCIs that apply, the links with records."""
+    issue = await _issue(runtime, issue_key)
+    return Panel(issue=issue, scis=_panel_scis(runtime, issue),
+                 links=[await _with_record(runtime, view)
+                        for view in await links_for_issue(runtime, issue.key)])
+
+
+async def scis_for_issue(runtime: Runtime, issue_key: str) -> list[PanelSci]:
+    """Display SCIs by project; synchronized SCIs by project and issue type."""
+    return _panel_scis(runtime, await _issue(runtime, issue_key))
+
+
+async def search_records(runtime: Runtime, sci_id: str, text: str) -> list[RecordPreview]:
+    """Records of the SCI's Zoho source by name/title (≥ 2 characters) or by record id."""
+    if len(text.strip()) < MIN_SEARCH:
+        raise Invalid(f"type at least {MIN_SEARCH} characters to search")
+    sci = _running_sci(runtime, sci_id)
+    side = await _zoho(runtime, sci)
+    try:
+        found = await side.search(text, SEARCH_LIMIT)
+    except RemoteError as exc:
+        raise Refused(_remote_problem(sci, exc)) from None
+    return [_preview(sci, record) for record in found]
+
+
+async def link(runtime: Runtime, sci_id: str, issue_key: str, record_id: str) -> LinkView:
+    """Link the issue to the record through the SCI's actor (the SCI's single writer)."""
+    sci = _running_sci(runtime, sci_id)
+    issue = await _issue(runtime, issue_key)
+    if sci.id not in {s.id for s in _panel_scis(runtime, issue)}:
+        raise Refused(f"SCI {sci.id} does not apply to {issue.key} ({issue.project}, "
+                      f"{issue.issue_type})")
+    if not RECORD_ID.search(record_id):
+        raise Invalid(f"{record_id!r} is not a Zoho record id")
+    taken = await runtime.store.find_link(sci.id, zoho_record_id=record_id)
+    if taken is not None:
+        raise Refused(f"Zoho record {record_id} is already linked to {taken.jira_issue_key} "
+                      f"by {sci.id}")
+
+    async def work(engine: SciEngine) -> Link:
+        return await engine.link_manually(issue.key, record_id)
+
+    made: Link = await _ask(runtime, sci.id, work)
+    return await _link_view(runtime, made)
+
+
+async def unlink(runtime: Runtime, link_id: str) -> Unlinked:
+    found = await _link(runtime, link_id)
+    if found.origin == "auto":
+        raise Refused(f"link {link_id} is auto-managed by SCI {found.sci_id} and read-only")
+
+    async def work(engine: SciEngine) -> None:
+        await engine.unlink(link_id)
+
+    await _ask(runtime, found.sci_id, work)
+    return Unlinked(link_id=link_id, detail=f"{found.jira_issue_key} is no longer linked to "
+                                            f"Zoho record {found.zoho_record_id}")
+
+
+async def refresh(runtime: Runtime, link_id: str) -> LinkView:
+    """Sync the link once now (both sides read fresh) and report how it went."""
+    found = await _link(runtime, link_id)
+
+    async def work(engine: SciEngine) -> None:
+        await engine.refresh(link_id)
+
+    await _ask(runtime, found.sci_id, work)
+    return await _link_view(runtime, await _link(runtime, link_id))
+
+
+async def links_for_issue(runtime: Runtime, issue_key: str) -> list[LinkView]:
+    issue_key = issue_key_of(issue_key)
+    views: list[LinkView] = []
+    for record in await runtime.store.list_scis():
+        for found in await runtime.store.list_links(record.id):
+            if found.jira_issue_key == issue_key:
+                views.append(await _link_view(runtime, found))
+    return views
+
+
+async def links_for_sci(runtime: Runtime, sci_id: str) -> list[LinkView]:
+    await _record(runtime, sci_id)
+    return [await _link_view(runtime, found)
+            for found in await runtime.store.list_links(sci_id)]
+
+
+async def get_link(runtime: Runtime, link_id: str) -> LinkView:
+    return await _link_view(runtime, await _link(runtime, link_id))
+
+
+def _connections(runtime: Runtime) -> Connections:
+    if runtime.connections is None:
+        raise Refused("Jira and Zoho can only be reached by the running daemon")
+    return runtime.connections()
+
+
+def issue_key_of(raw: str) -> str:
+    """A Jira issue key as typed or linked (any case), or ``Invalid``."""
+    if not ISSUE_KEY.search(raw):
+        raise Invalid(f"{raw!r} is not a Jira issue key (like SUP-12)")
+    return raw.upper()
+
+
+async def _issue(runtime: Runtime, issue_key: str) -> IssueView:
+    key = issue_key_of(issue_key)
+    jira = _connections(runtime).jira
+    if jira is None:
+        raise Refused("no Jira connection is configured ([jira])")
+    try:
+        found = await jira.get_issue(key, fields=("summary", "project", "issuetype"))
+    except RemoteError as exc:
+        if exc.status == 404:
+            raise NotFound(f"no Jira issue {key} (or this account cannot see it)") from None
+        raise Refused(f"Jira could not be read: {exc}") from None
+    fields = found.fields
+    return IssueView(key=found.key, summary=str(fields.get("summary") or ""),
+                     project=str((fields.get("project") or {}).get("key", "")),
+                     issue_type=str((fields.get("issuetype") or {}).get("name", "")))
+
+
+def _panel_scis(runtime: Runtime, issue: IssueView) -> list[PanelSci]:
+    return [_panel_sci(runtime, sci) for sci in runtime.config.sci
+            if sci.enabled and sci.applies_to(issue.project, issue.issue_type)]
+
+
+def _panel_sci(runtime: Runtime, sci: SciConfig) -> PanelSci:
+    crm = sci.zoho.system == "crm"
+    title = CONNECTION_TITLES[CRM if crm else PROJECTS]
+    return PanelSci(
+        id=sci.id, name=sci.name, mode=sci.mode, zoho_system=sci.zoho.system,
+        zoho_source=f"{title} · {sci.zoho.module}",
+        link_label="Link a Zoho CRM record" if crm else "Link a Zoho Projects task/issue",
+        problem=_sci_problem(runtime, sci))
+
+
+def _sci_problem(runtime: Runtime, sci: SciConfig) -> str:
+    """What stands in the way of this SCI's panel; an auth problem is named as such."""
+    connection = CRM if sci.zoho.system == "crm" else PROJECTS
+    problem = (runtime.connection_problems.get(connection, "")
+               or runtime.sci_problems.get(sci.id, ""))
+    if not problem or problem == "starting":
+        return ""
+    if _is_auth(problem):
+        return f"{CONNECTION_TITLES[connection]} authentication required: {problem}"
+    return problem
+
+
+def _is_auth(problem: str) -> bool:
+    lowered = problem.lower()
+    return any(word in lowered for word in AUTH_WORDS)
+
+
+def _remote_problem(sci: SciConfig, exc: RemoteError) -> str:
+    title = CONNECTION_TITLES[CRM if sci.zoho.system == "crm" else PROJECTS]
+    if exc.needs_attention:
+        return f"{title} authentication required: {exc}"
+    return f"{title} could not be read: {exc}"
+
+
+def _running_sci(runtime: Runtime, sci_id: str) -> SciConfig:
+    sci = next((s for s in runtime.config.sci if s.id == sci_id), None)
+    if sci is None:
+        raise NotFound(f"no SCI {sci_id!r}")
+    if not sci.enabled:
+        raise Refused(f"SCI {sci_id} is disabled")
+    return sci
+
+
+async def _zoho(runtime: Runtime, sci: SciConfig) -> ZohoSide:
+    try:
+        return await zoho_side(sci, _connections(runtime))
+    except SideError as exc:
+        raise Refused(str(exc)) from None
+    except RemoteError as exc:
+        raise Refused(_remote_problem(sci, exc)) from None
+
+
+def _preview(sci: SciConfig, record: ZohoSnapshot) -> RecordPreview:
+    names = sci.preview_fields or [m.zoho for m in sci.mappings]
+    shown = [PreviewField(name=name, value=_shown(record.fields.get(name)))
+             for name in names if name in record.fields]
+    return RecordPreview(sci_id=sci.id, record_id=record.id, title=record.title or record.id,
+                         url=record.url, fields=shown)
+
+
+def _shown(value: object) -> str:
+    """A field value as text: lookups and users by their name, lists joined."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("id") or "")
+    if isinstance(value, list):
+        return ", ".join(_shown(item) for item in value)
+    return str(value)
+
+
+async def _link(runtime: Runtime, link_id: str) -> Link:
+    found = await runtime.store.get_link(link_id)
+    if found is None:
+        raise NotFound(f"no link {link_id}")
+    return found
+
+
+async def _link_view(runtime: Runtime, found: Link) -> LinkView:
+    state = link_state.load(await runtime.store.get_synced_state(found.id))
+    history = await runtime.store.link_history(found.id, LINK_HISTORY)
+    sci = next((s for s in runtime.config.sci if s.id == found.sci_id), None)
+    parked = keys.link_item(found.id) in await runtime.store.parked_items(found.sci_id)
+    return LinkView(
+        id=found.id, sci_id=found.sci_id, sci_name=sci.name if sci else found.sci_id,
+        jira_issue_key=found.jira_issue_key, zoho_record_id=found.zoho_record_id,
+        origin=found.origin, read_only=found.origin == "auto", created_at=found.created_at,
+        synced_at=state.synced_at, problems=list(state.problems), parked=parked,
+        last=history[0] if history else None, history=history)
+
+
+async def _with_record(runtime: Runtime, view: LinkView) -> LinkView:
+    """The link with a live preview of its record (or why it could not be read)."""
+    sci = next((s for s in runtime.config.sci if s.id == view.sci_id), None)
+    if sci is None:
+        return msgspec.structs.replace(view, record_problem="its SCI is no longer configured")
+    try:
+        record = await (await _zoho(runtime, sci)).snapshot(view.zoho_record_id)
+    except Refused as exc:
+        return msgspec.structs.replace(view, record_problem=str(exc))
+    except RemoteError as exc:
+        return msgspec.structs.replace(view, record_problem=_remote_problem(sci, exc))
+    if record is None:
+        return msgspec.structs.replace(
+            view, record_problem=f"Zoho record {view.zoho_record_id} cannot be read")
+    return msgspec.structs.replace(view, record=_preview(sci, record))
+
+
+async def _ask(runtime: Runtime, sci_id: str, work: Callable[[SciEngine], Awaitable[T]]) -> T:
+    """Have the SCI's actor run ``work`` on its engine and wait for the answer."""
+    info = runtime.supervisor.info(sci_id)
+    if info is None:
+        raise Refused(f"SCI {sci_id} has no running actor (disabled, or not in this daemon)")
+    if info.state == "failed":
+        raise Refused(f"SCI {sci_id}'s actor has failed: {info.last_error}")
+    reply = Reply()
+    if not runtime.supervisor.offer(sci_id, Call(work, reply)):
+        raise Refused(f"SCI {sci_id}'s mailbox is full; it is busy, try again shortly")
+    try:
+        with anyio.fail_after(ASK_TIMEOUT):
+            answer: T = await reply.wait()
+    except TimeoutError:
+        raise Refused(f"SCI {sci_id} did not answer within {ASK_TIMEOUT:.0f} s (busy); "
+                      "the operation may still complete, reload to see") from None
+    except (SideError, RemoteError, NotReady, StoreError) as exc:
+        raise Refused(str(exc) or type(exc).__name__) from None
+    return answer

@@ -6,12 +6,17 @@ the answers cannot drift apart.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from bridge.sci import SciConfig
 from bridge.store import SyncEntry
+
+# A Jira issue key as people type it (any case; SUP-12) and a Zoho record id.
+ISSUE_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]{0,17}$"
+RECORD_ID_PATTERN = r"^[0-9A-Za-z_-]{1,64}$"
+MIN_SEARCH = 2
 
 Health = Literal["ok", "problem", "unchecked", "not_configured"]
 Origin = Literal["config", "store"]
@@ -107,3 +112,73 @@ class Me(View, frozen=True, kw_only=True):
     name: str
     role: str
     via: str  # session | token | proxy
+
+
+# -- the issue panel ---------------------------------------------------------------------
+class IssueView(View, frozen=True, kw_only=True):
+    key: str
+    summary: str
+    project: str
+    issue_type: str
+
+
+class PanelSci(View, frozen=True, kw_only=True):
+    """An SCI that applies to the issue, with what linking through it looks like."""
+
+    id: str
+    name: str
+    mode: str
+    zoho_system: str  # crm | projects
+    zoho_source: str  # e.g. "Zoho CRM · Cases"
+    link_label: str  # e.g. "Link a Zoho CRM record"
+    problem: str = ""  # e.g. "Zoho CRM authentication required: …"
+
+
+class PreviewField(View, frozen=True, kw_only=True):
+    name: str
+    value: str
+
+
+class RecordPreview(View, frozen=True, kw_only=True):
+    sci_id: str
+    record_id: str
+    title: str
+    url: str  # Open in Zoho
+    fields: list[PreviewField] = []
+
+
+class LinkView(View, frozen=True, kw_only=True):
+    id: str
+    sci_id: str
+    sci_name: str
+    jira_issue_key: str
+    zoho_record_id: str
+    origin: str  # manual | auto
+    read_only: bool  # auto-managed links cannot be unlinked by hand
+    created_at: float
+    synced_at: float = 0.0  # when a pass last looked at both sides (0: not yet)
+    problems: list[str] = []  # what the last pass could not sync
+    parked: bool = False  # a write of this link is a dead letter: no sync until replayed
+    last: SyncEntry | None = None  # the link's newest history entry
+    history: list[SyncEntry] = []  # newest first
+    record: RecordPreview | None = None  # filled on the panel (a live read)
+    record_problem: str = ""  # why the record could not be read
+
+
+class Panel(View, frozen=True, kw_only=True):
+    issue: IssueView
+    scis: list[PanelSci]
+    links: list[LinkView]
+
+
+class Unlinked(View, frozen=True, kw_only=True):
+    link_id: str
+    detail: str
+
+
+class LinkRequest(View, frozen=True, kw_only=True):
+    """Link a Jira issue to a Zoho record through one SCI (the panel's Link button)."""
+
+    sci_id: str
+    issue_key: Annotated[str, msgspec.Meta(pattern=ISSUE_KEY_PATTERN)]
+    record_id: Annotated[str, msgspec.Meta(pattern=RECORD_ID_PATTERN)]

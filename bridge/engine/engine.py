@@ -72,6 +72,7 @@ CHANNEL_RENEW_BEFORE = 6 * 3600.0
 ZOHO_CURSOR = "zoho_modified"
 JIRA_CURSOR = "jira_updated"
 ZOHO_NOTES_CURSOR = "zoho_notes"
+PANEL_LINK_TITLE = "Zoho bridge panel"
 
 
 class _Event(msgspec.Struct):
@@ -108,7 +109,7 @@ class Notifications(msgspec.Struct, frozen=True):
 class SciEngine:
     def __init__(self, sci: SciConfig, store: Store, sides: SidesFactory, *,
                  poll_jira: bool = False, notifications: Notifications | None = None,
-                 problems: dict[str, str] | None = None,
+                 problems: dict[str, str] | None = None, panel_url: str = "",
                  clock: Callable[[], float] = time.time) -> None:
         self.sci = sci
         self.poll_interval = sci.poll_interval
@@ -127,6 +128,7 @@ class SciEngine:
         self._report_problem("starting")
         self._seen: dict[str, bytes] = {}  # item → digest of the content last handled
         self._notifications = notifications
+        self._panel_url = panel_url.rstrip("/")  # the issue panel's base, e.g. …/panel
         self._channel_until = 0.0
         self._auth_trouble = False
         self._pass_id = 0
@@ -581,6 +583,11 @@ class SciEngine:
         drafts = [self._draft(keys.remote_link_key(self.sci.id, link.id), item, AddRemoteLink(
             key=link.jira_issue_key, record_id=record.id, url=record.url,
             title=f"Zoho: {record.title or record.id}", reason="link created"))]
+        if self._panel_url:  # one panel link per issue (one global id), whichever SCI links
+            panel = AddRemoteLink(key=link.jira_issue_key, record_id="panel",
+                                  url=f"{self._panel_url}/{link.jira_issue_key}",
+                                  title=PANEL_LINK_TITLE, reason="link created")
+            drafts.append(self._draft(keys.panel_link_key(self.sci.id, link.id), item, panel))
         if self.sci.link_note:
             drafts.append(self._draft(keys.link_note_key(self.sci.id, link.id), item,
                                       WriteLinkNote(record_id=record.id, link_id=link.id,

@@ -23,6 +23,7 @@ from bridge.sides.zoho_projects import ProjectsSide
 from bridge.store import Store
 
 ZOHO_CRM_PATH = "/webhooks/zoho/crm"
+PANEL_PATH = "/panel"  # the issue panel: PANEL_PATH/<ISSUE-KEY>
 
 
 def engine_for(sci: SciConfig, config: Config, store: Store,
@@ -38,16 +39,17 @@ def engine_for(sci: SciConfig, config: Config, store: Store,
             raise SideError("no Jira connection is configured ([jira])")
         fields = [m.jira for m in sci.mappings]
         jira = JiraSide(current.jira, sci.jira_projects[0], sci.jira_issue_type, fields)
-        return jira, await _zoho_side(sci, current)
+        return jira, await zoho_side(sci, current)
 
     delivery = config.jira.delivery if config.jira else "webhook"
     public = config.daemon.public_url.rstrip("/")
     notifications = Notifications(f"{public}{ZOHO_CRM_PATH}", channels) if public else None
     return SciEngine(sci, store, sides, poll_jira=delivery in ("poll", "both"),
-                     notifications=notifications, problems=problems)
+                     notifications=notifications, problems=problems,
+                     panel_url=f"{public}{PANEL_PATH}" if public else "")
 
 
-async def _zoho_side(sci: SciConfig, connections: Connections) -> ZohoSide:
+async def zoho_side(sci: SciConfig, connections: Connections) -> ZohoSide:
     source = sci.zoho
     if source.system == "crm":
         if connections.crm is None:

@@ -78,6 +78,9 @@ class ZohoSide(Protocol):
     async def delete_comment(self, record_id: str, comment_id: str) -> None:
         """Delete it; one already gone is fine."""
 
+    async def search(self, text: str, limit: int) -> list[ZohoSnapshot]:
+        """The record with id ``text`` first (if any), then records matching ``text``."""
+
 
 def kind_for_zoho_type(data_type: str) -> FieldKind:
     """Zoho CRM ``data_type`` → the conversion kind."""
@@ -94,3 +97,11 @@ _ZOHO_TYPES: dict[str, FieldKind] = {
 
 def requested_fields(*groups: Sequence[str]) -> list[str]:
     return sorted({name for group in groups for name in group if name})
+
+
+def first_matches(exact: ZohoSnapshot | None, found: Sequence[ZohoSnapshot],
+                  limit: int) -> list[ZohoSnapshot]:
+    """``exact`` (a lookup by id) first, then the other matches, at most ``limit`` in all."""
+    ordered = [exact] if exact is not None else []
+    ordered += [s for s in found if exact is None or s.id != exact.id]
+    return ordered[:limit]

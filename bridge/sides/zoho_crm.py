@@ -16,6 +16,7 @@ from bridge.sides.base import (
     SideError,
     StaleWrite,
     ZohoMetadata,
+    first_matches,
     kind_for_zoho_type,
     requested_fields,
 )
@@ -72,6 +73,13 @@ class CrmSide:
             id=record_id, title=title, url=self.record_url(record_id), fields=dict(record),
             status=str(status) if status not in (None, "-None-") else "",
             modified=parse_zoho_time(modified).timestamp() if modified else 0.0)
+
+    async def search(self, text: str, limit: int) -> list[ZohoSnapshot]:
+        """The record whose id is ``text`` (when it is one), then records containing the word
+        ``text`` (Zoho's word search, at least 2 characters)."""
+        exact = await self.snapshot(text) if text.isdigit() else None
+        found = [self._snapshot(r) for r in await self.client.search(self.module, word=text)]
+        return first_matches(exact, found, limit)
 
     async def changed_since(self, since: float) -> list[ZohoSnapshot]:
         # Zoho keeps whole seconds and answers "modified after": step back one second and

@@ -11,7 +11,7 @@ from adapters.jira import adf
 from adapters.zoho.projects import ZohoProjectsClient
 from adapters.zoho.projects.errors import ZohoProjectsError
 from adapters.zoho.projects.views import Comment, ProjectRef, RecordRef, WorkItem
-from bridge.sides.base import SideError, ZohoMetadata
+from bridge.sides.base import SideError, ZohoMetadata, first_matches
 from bridge.sync.comments import CommentView
 from bridge.sync.convert import FieldKind, parse_time
 from bridge.sync.model import ZohoSnapshot
@@ -69,6 +69,14 @@ class ProjectsSide:
             status=status.name if status else "",
             status_closed=status.is_closed_type if status else None,
             modified=parse_time(item.last_modified_time).timestamp())
+
+    async def search(self, text: str, limit: int) -> list[ZohoSnapshot]:
+        """The task/issue whose id is ``text`` (when it is one), then those whose name
+        contains ``text`` (at least 2 characters)."""
+        exact = await self.snapshot(text) if text.isdigit() else None
+        found = [self._snapshot(i) for i in
+                 await self.client.search(self.where, self.kind, text, limit=limit)]
+        return first_matches(exact, found, limit)
 
     async def changed_since(self, since: float) -> list[ZohoSnapshot]:
         moment = datetime.fromtimestamp(since, UTC)

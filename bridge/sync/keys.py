@@ -27,6 +27,10 @@ def remote_link_key(sci_id: str, link_id: str) -> str:
     return f"{sci_id}:remotelink:{link_id}"
 
 
+def panel_link_key(sci_id: str, link_id: str) -> str:
+    return f"{sci_id}:panellink:{link_id}"
+
+
 def write_key(sci_id: str, item: str, pass_id: int, index: int) -> str:
     """Field writes are idempotent by nature; the key only keeps one pass's writes apart."""
     return f"{sci_id}:{item}:{pass_id}:{index}"

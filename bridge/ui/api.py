@@ -13,7 +13,7 @@ import structlog
 from aiohttp import web
 
 from bridge.admin import operations as ops
-from bridge.admin.views import Me
+from bridge.admin.views import LinkRequest, Me
 from bridge.http.keys import RUNTIME
 from bridge.ui.auth import IDENTITY, Handler, is_api
 from bridge.ui.openapi import DIRECTIONS, document
@@ -53,6 +53,8 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         return problem(404, "Not found", str(exc))
     except ops.Refused as exc:
         return problem(409, "Refused", str(exc))
+    except ops.Invalid as exc:
+        return problem(400, "Bad request", str(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -152,6 +154,49 @@ async def discard(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+# -- the issue panel and links -------------------------------------------------------------
+async def panel(request: web.Request) -> web.Response:
+    return _json(await ops.panel(request.app[RUNTIME], request.match_info["issue_key"]))
+
+
+async def search_records(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    issue_key, sci_id = request.match_info["issue_key"], request.query.get("sci", "")
+    if sci_id not in {s.id for s in await ops.scis_for_issue(runtime, issue_key)}:
+        raise ops.NotFound(f"no SCI {sci_id!r} applies to {issue_key}")
+    return _json(await ops.search_records(runtime, sci_id, request.query.get("q", "")))
+
+
+async def issue_links(request: web.Request) -> web.Response:
+    return _json(await ops.links_for_issue(request.app[RUNTIME],
+                                           request.match_info["issue_key"]))
+
+
+async def sci_links(request: web.Request) -> web.Response:
+    return _json(await ops.links_for_sci(request.app[RUNTIME], request.match_info["sci_id"]))
+
+
+async def create_link(request: web.Request) -> web.Response:
+    try:
+        asked = msgspec.json.decode(await request.read(), type=LinkRequest)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise _bad_request(f"the body must be a link request: {exc}") from None
+    made = await ops.link(request.app[RUNTIME], asked.sci_id, asked.issue_key, asked.record_id)
+    return _json(made, 201)
+
+
+async def get_link(request: web.Request) -> web.Response:
+    return _json(await ops.get_link(request.app[RUNTIME], request.match_info["link_id"]))
+
+
+async def delete_link(request: web.Request) -> web.Response:
+    return _json(await ops.unlink(request.app[RUNTIME], request.match_info["link_id"]))
+
+
+async def refresh_link(request: web.Request) -> web.Response:
+    return _json(await ops.refresh(request.app[RUNTIME], request.match_info["link_id"]))
+
+
 def add_routes(app: web.Application) -> None:
     api = "/api/v1"
     app.router.add_get(f"{api}/openapi.json", openapi)
@@ -167,3 +212,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{api}/dead-letters/replay-all", replay_all)
     app.router.add_post(f"{api}/dead-letters/{{dead_id:\\d+}}/replay", replay)
     app.router.add_delete(f"{api}/dead-letters/{{dead_id:\\d+}}", discard)
+    app.router.add_get(f"{api}/scis/{{sci_id}}/links", sci_links)
+    app.router.add_get(f"{api}/panel/{{issue_key}}", panel)
+    app.router.add_get(f"{api}/panel/{{issue_key}}/search", search_records)
+    app.router.add_get(f"{api}/issues/{{issue_key}}/links", issue_links)
+    app.router.add_post(f"{api}/links", create_link)
+    app.router.add_get(f"{api}/links/{{link_id}}", get_link)
+    app.router.add_delete(f"{api}/links/{{link_id}}", delete_link)
+    app.router.add_post(f"{api}/links/{{link_id}}/refresh", refresh_link)

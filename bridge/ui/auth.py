@@ -33,6 +33,8 @@ PUBLIC_PREFIXES = ("/webhooks/", "/static/")
 # Reachable by any signed-in role; everything else under these prefixes is admin only.
 ADMIN_PREFIXES = ("/admin", "/api/v1/")
 ANY_ROLE = frozenset({"/api/v1/me", "/api/v1/openapi.json"})
+# The issue panel's API (users link and unlink records; the panel page is outside /admin).
+ANY_ROLE_PREFIXES = ("/api/v1/panel/", "/api/v1/issues/", "/api/v1/links")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -61,7 +63,8 @@ def is_api(path: str) -> bool:
 
 
 def needs_admin(path: str) -> bool:
-    return path.startswith(ADMIN_PREFIXES) and path not in ANY_ROLE
+    return (path.startswith(ADMIN_PREFIXES) and path not in ANY_ROLE
+            and not path.startswith(ANY_ROLE_PREFIXES))
 
 
 # -- sessions and CSRF --------------------------------------------------------------------

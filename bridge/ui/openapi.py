@@ -11,13 +11,20 @@ import msgspec
 from bridge import __version__
 from bridge.admin.operations import MAX_ID
 from bridge.admin.views import (
+    ISSUE_KEY_PATTERN,
+    MIN_SEARCH,
     ConnectionStatus,
     DeadLetterView,
+    LinkRequest,
+    LinkView,
     Me,
+    Panel,
+    RecordPreview,
     ReplayResult,
     SciDetail,
     SciSummary,
     SyncRequest,
+    Unlinked,
 )
 from bridge.store import SyncEntry
 
@@ -28,6 +35,8 @@ _MODELS: dict[str, Any] = {
     "Me": Me, "Connection": ConnectionStatus, "Connections": list[ConnectionStatus],
     "Scis": list[SciSummary], "Sci": SciDetail, "SyncRequest": SyncRequest,
     "History": list[SyncEntry], "DeadLetters": list[DeadLetterView], "Replay": ReplayResult,
+    "Panel": Panel, "Records": list[RecordPreview], "Link": LinkView, "Links": list[LinkView],
+    "LinkRequest": LinkRequest, "Unlinked": Unlinked,
 }
 
 PROBLEM = {
@@ -51,12 +60,18 @@ def _problems(*codes: int) -> dict[str, Any]:
 
 def _operation(summary: str, model: str | None, *, status: int = 200,
                errors: tuple[int, ...] = (), parameters: list[Any] | None = None,
-               tag: str = "admin") -> dict[str, Any]:
+               tag: str = "admin", body: str | None = None) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": summary}
     if model is not None:
         ok["content"] = {"application/json": {"schema": {"$ref": REF.format(name=model)}}}
-    return {"summary": summary, "tags": [tag], "operationId": summary.lower().replace(" ", "_"),
-            "parameters": parameters or [], "responses": {str(status): ok, **_problems(*errors)}}
+    operation = {"summary": summary, "tags": [tag],
+                 "operationId": summary.lower().replace(" ", "_"),
+                 "parameters": parameters or [],
+                 "responses": {str(status): ok, **_problems(*errors)}}
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": {"$ref": REF.format(name=body)}}}}
+    return operation
 
 
 def _path(name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -102,13 +117,48 @@ def _paths() -> dict[str, Any]:
             "Replay dead letter", "Replay", errors=(404,), parameters=[dead])},
         "/api/v1/dead-letters/{dead_id}": {"delete": _operation(
             "Discard dead letter", None, status=204, errors=(404,), parameters=[dead])},
+        **_link_paths(sci),
+    }
+
+
+def _link_paths(sci: dict[str, Any]) -> dict[str, Any]:
+    issue = _path("issue_key", {"type": "string", "pattern": ISSUE_KEY_PATTERN})
+    link = _path("link_id", {"type": "string", "minLength": 1})
+    search = [{**_query("sci", {"type": "string"}, "the SCI whose Zoho source is searched"),
+               "required": True},
+              {**_query("q", {"type": "string", "pattern": r"\S.*\S"},
+                        f"at least {MIN_SEARCH} characters: a name/title or a record id"),
+               "required": True}]
+    panel = "issue panel"
+    return {
+        "/api/v1/scis/{sci_id}/links": {"get": _operation(
+            "SCI links", "Links", errors=(404,), parameters=[sci])},
+        "/api/v1/panel/{issue_key}": {"get": _operation(
+            "Issue panel", "Panel", errors=(400, 404, 409), parameters=[issue], tag=panel)},
+        "/api/v1/panel/{issue_key}/search": {"get": _operation(
+            "Search records", "Records", errors=(400, 404, 409), parameters=[issue, *search],
+            tag=panel)},
+        "/api/v1/issues/{issue_key}/links": {"get": _operation(
+            "Issue links", "Links", errors=(400,), parameters=[issue], tag=panel)},
+        "/api/v1/links": {"post": _operation(
+            "Create link", "Link", status=201, errors=(400, 404, 409), tag=panel,
+            body="LinkRequest")},
+        "/api/v1/links/{link_id}": {
+            "get": _operation("Get link", "Link", errors=(404,), parameters=[link], tag=panel),
+            "delete": _operation("Unlink", "Unlinked", errors=(404, 409), parameters=[link],
+                                 tag=panel)},
+        "/api/v1/links/{link_id}/refresh": {"post": _operation(
+            "Refresh link", "Link", errors=(404, 409), parameters=[link], tag=panel)},
     }
 
 
 @cache
 def document() -> dict[str, Any]:
     roots, components = msgspec.json.schema_components(list(_MODELS.values()), ref_template=REF)
-    schemas = {**components, **dict(zip(_MODELS, roots, strict=True)), "Problem": PROBLEM}
+    # A struct's root is a bare reference to its own component: keep the component.
+    named = {name: root for name, root in zip(_MODELS, roots, strict=True)
+             if root != {"$ref": REF.format(name=name)}}
+    schemas = {**components, **named, "Problem": PROBLEM}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Zoho ⇄ Jira bridge admin API", "version": __version__,

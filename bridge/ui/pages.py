@@ -37,6 +37,7 @@ PASSWORD_CHECKS = web.AppKey("password_checks", anyio.CapacityLimiter)
 FLASH = "flash"
 
 PageHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PanelAction = Callable[[web.Request], Awaitable[str]]  # what was done, for the message
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -206,6 +207,80 @@ async def discard(request: web.Request) -> web.StreamResponse:
                      _dead_letters_url(await _form_sci(request)))
 
 
+# -- the issue panel --------------------------------------------------------------------------
+def _panel_url(raw_key: str) -> str:
+    return str(URL("/panel") / raw_key.strip().upper())
+
+
+async def panel_lookup(request: web.Request) -> web.StreamResponse:
+    """The home page's "open an issue" form: go to that issue's panel."""
+    key = request.query.get("key", "").strip()
+    if not key:
+        raise await back(request, "error", "Type an issue key, like SUP-12.", "/")
+    raise web.HTTPSeeOther(_panel_url(key))
+
+
+async def panel_page(request: web.Request) -> web.StreamResponse:
+    runtime = request.app[RUNTIME]
+    try:
+        shown = await ops.panel(runtime, request.match_info["issue_key"])
+    except ops.AdminError as exc:
+        status = 404 if isinstance(exc, ops.NotFound) else 400 if isinstance(
+            exc, ops.Invalid) else 409
+        return await render(request, "error.html",
+                            {"title": "Issue panel unavailable", "detail": str(exc)}, status)
+    search = await _panel_search(request, {s.id for s in shown.scis})
+    return await render(request, "panel.html", {"panel": shown, **search})
+
+
+async def _panel_search(request: web.Request, applicable: set[str]) -> dict[str, Any]:
+    """The search the page was asked for (``?sci=…&q=…``): its results or what went wrong."""
+    sci_id, text = request.query.get("sci", ""), request.query.get("q", "")
+    found: dict[str, Any] = {"search_sci": sci_id, "search_text": text, "results": None,
+                             "search_error": ""}
+    if not sci_id or sci_id not in applicable:
+        return found
+    try:
+        found["results"] = await ops.search_records(request.app[RUNTIME], sci_id, text)
+    except ops.AdminError as exc:
+        found["search_error"] = str(exc)
+    return found
+
+
+def panel_guarded(handler: PanelAction) -> PageHandler:
+    """Panel forms answer on the issue's panel: done or what went wrong."""
+
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        target = _panel_url(request.match_info["issue_key"])
+        try:
+            kind, text = "ok", await handler(request)
+        except ops.AdminError as exc:
+            kind, text = "error", str(exc)
+        raise await back(request, kind, text, target)
+
+    return wrapper
+
+
+async def _form(request: web.Request, name: str) -> str:
+    return str((await request.post()).get(name, "")).strip()
+
+
+async def link(request: web.Request) -> str:
+    made = await ops.link(request.app[RUNTIME], await _form(request, "sci"),
+                          request.match_info["issue_key"], await _form(request, "record_id"))
+    return f"Linked Zoho record {made.zoho_record_id} ({made.sci_name})."
+
+
+async def refresh(request: web.Request) -> str:
+    found = await ops.refresh(request.app[RUNTIME], request.match_info["link_id"])
+    how = "; ".join(found.problems) or "in sync"
+    return f"Refreshed Zoho record {found.zoho_record_id}: {how}."
+
+
+async def unlink(request: web.Request) -> str:
+    return (await ops.unlink(request.app[RUNTIME], request.match_info["link_id"])).detail + "."
+
+
 def add_routes(app: web.Application, ui: UiConfig) -> None:
     app[LIMITER] = LoginLimiter(ui.login_attempts, ui.login_window)
     app[PASSWORD_CHECKS] = anyio.CapacityLimiter(2)
@@ -226,3 +301,8 @@ def add_routes(app: web.Application, ui: UiConfig) -> None:
                     guarded(replay, "/admin/dead-letters"))
     routes.add_post("/admin/dead-letters/{dead_id:\\d+}/discard",
                     guarded(discard, "/admin/dead-letters"))
+    routes.add_get("/panel", panel_lookup)
+    routes.add_get("/panel/{issue_key}", panel_page)
+    routes.add_post("/panel/{issue_key}/link", panel_guarded(link))
+    routes.add_post("/panel/{issue_key}/links/{link_id}/refresh", panel_guarded(refresh))
+    routes.add_post("/panel/{issue_key}/links/{link_id}/unlink", panel_guarded(unlink))

@@ -120,6 +120,7 @@ async def running(tmp_path: Path, **ui: Any) -> AsyncIterator[Runtime]:
             runtime.recheck_connections = recheck
             connections = Connections.from_config(config, session, store)
             await connections.prepare()
+            runtime.connections = lambda: connections
             await group.start(runtime.supervisor.run)
             await save_scis(store, config)
             await seed(store, dead_letters_of="legacy-invoices")

@@ -8,6 +8,7 @@ from bridge.admin.tokens import create_token
 from bridge.ui.openapi import document
 from tests.api.conftest import api_client
 from tests.api.harness import ADMIN
+from tests.api.test_panel_api import PANEL_ENDPOINTS, SCI_LINKS
 
 PROBLEM = "application/problem+json"
 ADMIN_ENDPOINTS = [
@@ -24,8 +25,9 @@ def test_every_documented_operation_is_covered_here() -> None:
     documented = {(method.upper(), path) for path, item in document()["paths"].items()
                   for method in item}
     tested = {(m, p.replace("/jira", "/{name}").replace("/support-cases", "/{sci_id}")
-               .replace("/1/", "/{dead_id}/").replace("/dead-letters/1", "/dead-letters/{dead_id}"))
-              for m, p in ADMIN_ENDPOINTS}
+               .replace("/1/", "/{dead_id}/").replace("/dead-letters/1", "/dead-letters/{dead_id}")
+               .replace("/SUP-1", "/{issue_key}").replace("/abc", "/{link_id}"))
+              for m, p in [*ADMIN_ENDPOINTS, *PANEL_ENDPOINTS, SCI_LINKS]}
     assert documented - {("GET", "/api/v1/me")} == tested
 
 

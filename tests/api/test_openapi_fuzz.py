@@ -17,9 +17,9 @@ from tests.api.harness import LiveServer
 MAX_EXAMPLES = 10
 
 schema = schemathesis.openapi.from_dict(document())
-# A real SCI id, so the SCI operations do their work instead of answering 404 to random
-# names (unknown ids have their own tests); everything else is generated.
-schema.config.update(parameters={"path.sci_id": "support-cases"})
+# A real SCI id and issue key, so the SCI and panel operations do their work instead of
+# answering 404 to random names (unknown ones have their own tests); the rest is generated.
+schema.config.update(parameters={"path.sci_id": "support-cases", "path.issue_key": "SUP-1"})
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ def fetch(url: str, **kwargs) -> tuple[int, bytes]:
         return 0, b""
 
 
-def until(check, timeout: float = 15.0):
+def until(check, timeout: float = 30.0):
     deadline = time.monotonic() + timeout
     while (result := check()) is False or result is None:
         assert time.monotonic() < deadline, "demo did not get there in time"

@@ -1,8 +1,11 @@
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.jira.adf import from_html, problems, to_adf, to_html, to_text
 
+LIST_MARKER = re.compile(r"^(\d+\. |[-*] )")
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789.,!?", min_size=1, max_size=8)
 
 
@@ -14,7 +17,9 @@ def inline(draw: st.DrawFn) -> str:
 
 
 LINE = st.lists(inline(), min_size=1, max_size=5).map(" ".join)
-PARAGRAPH = st.lists(LINE, min_size=1, max_size=3).map("\n".join)
+# A paragraph line that starts like a list item ("0. x", "- x") is list markup, not text.
+TEXT_LINE = LINE.filter(lambda line: not LIST_MARKER.match(line))
+PARAGRAPH = st.lists(TEXT_LINE, min_size=1, max_size=3).map("\n".join)
 BULLETS = st.lists(LINE, min_size=1, max_size=4).map(
     lambda items: "\n".join(f"- {i}" for i in items))
 ORDERED = st.lists(LINE, min_size=1, max_size=4).map(
@@ -94,7 +99,8 @@ def html_inline(draw: st.DrawFn) -> str:
 
 HTML_LINE = st.lists(html_inline(), min_size=1, max_size=5).map(" ".join)
 HTML_DOCUMENT = st.lists(st.one_of(
-    st.lists(HTML_LINE, min_size=1, max_size=3).map("\n".join),
+    st.lists(HTML_LINE.filter(lambda line: not LIST_MARKER.match(line)), min_size=1,
+             max_size=3).map("\n".join),
     st.lists(HTML_LINE, min_size=1, max_size=4).map(lambda ls: "\n".join(f"- {i}" for i in ls)),
     st.lists(HTML_LINE, min_size=1, max_size=4).map(
         lambda ls: "\n".join(f"{n}. {i}" for n, i in enumerate(ls, start=1))),

@@ -7,6 +7,7 @@ import pytest
 
 from adapters.http import Outcome
 from adapters.zoho.projects import RecordRef, ZohoProjectsError
+from bridge.sides.zoho_projects import ProjectsSide
 
 from .conftest import AUTH, SimFactory, Zp
 
@@ -253,3 +254,14 @@ async def test_routing_errors_aliases_and_portal_lists(zp: Zp) -> None:
     assert zp.sim.sandbox_info(zp.url + "/") == {
         "projects_api_url": zp.url, "workdrive_api_url": zp.url, "portal_id": zp.portal_id,
         "project_ids": projects}
+
+
+async def test_projects_side_search_by_name_and_by_id(zp: Zp) -> None:
+    where = zp.project("Website Relaunch")
+    side = ProjectsSide(zp.client, where.portal_id, where.project_id, "issues")
+    (found,) = await side.search("safari", limit=10)
+    assert found.title == "Login button misaligned on Safari"
+    assert found.url == side.record_url(found.id)
+    by_id = await side.search(found.id, limit=10)
+    assert by_id[0].id == found.id
+    assert await side.search("no such words", limit=10) == []
