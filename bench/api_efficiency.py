@@ -1,0 +1,123 @@
+"""API efficiency: ``BENCH_CHANGES`` CRM records changed (each linked, spread over
+``BENCH_SCIS`` SCIs on the same module), counted until every change is in Jira and the
+bridge has nothing left to do: ``calls_per_change`` = every read and write the daemon made
+on both sides (counted by the simulators) / changes.
+
+``baseline_calls_per_change``: one cycle of the cron sync over the same links after the
+same number of changes — its best case, as every change falls into that one cycle.
+``lower_bound``: one write per change plus listing the changes once (200 per page).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import anyio
+
+from bench.cron_sync import CronSync
+from bench.latency import knob
+from bench.report import Figures
+from bench.world import (
+    MODULE,
+    DaemonProcess,
+    Pair,
+    Simulators,
+    connect,
+    link_pairs,
+    make_pairs,
+    running,
+    simulators,
+)
+
+PAGE = 200
+
+
+async def _change_all(sims: Simulators, pairs: list[Pair], tag: str) -> dict[str, str]:
+    """One edit per record, in bulk (the people's calls are not counted); issue id → the
+    summary Jira must end up with."""
+    wanted = {p.issue_id: f"{tag} {p.record_id}" for p in pairs}
+    for offset in range(0, len(pairs), 100):
+        rows = [{"id": p.record_id, "Subject": wanted[p.issue_id]}
+                for p in pairs[offset:offset + 100]]
+        await sims.people.crm.update(MODULE, rows)
+    return wanted
+
+
+def _arrived(sims: Simulators, wanted: dict[str, str]) -> int:
+    state = sims.jira.state
+    return sum(1 for issue_id, summary in wanted.items()
+               if (issue := state.issue(issue_id)) is not None
+               and issue.fields.get("summary") == summary)
+
+
+def _work_left(db: Path) -> int:
+    """Pending inbox targets and outbox writes in the daemon's store (read-only)."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        inbox = conn.execute("SELECT COUNT(*) FROM inbox_targets WHERE status = 'pending'")
+        outbox = conn.execute("SELECT COUNT(*) FROM outbox")
+        return int(inbox.fetchone()[0]) + int(outbox.fetchone()[0])
+
+
+async def _settled(sims: Simulators, db: Path, wanted: dict[str, str],
+                   timeout: float) -> None:
+    with anyio.fail_after(timeout):
+        while _arrived(sims, wanted) < len(wanted):
+            await anyio.sleep(0.25)
+        await sims.jira.deliveries.settled()  # the echoes of our own writes, too
+        while _work_left(db):
+            await anyio.sleep(0.25)
+
+
+async def _ours(sims: Simulators, by_sci: dict[str, list[Pair]], changes: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        daemon = DaemonProcess(Path(tmp), sims, list(by_sci), poll_interval=10.0,
+                               profile_name="api_efficiency")
+        async with running(daemon):
+            await link_pairs(daemon.db, by_sci, _subjects(sims, by_sci))
+            await anyio.sleep(3.0)  # every engine has started and taken its cursors
+            sims.tally.reset()
+            started = time.monotonic()
+            wanted = await _change_all(sims, [p for ps in by_sci.values() for p in ps], "ours")
+            await _settled(sims, daemon.db, wanted, timeout=600)
+            print(f"  bridge: {changes} changes in Jira after {time.monotonic() - started:.1f} s,"
+                  f" {dict(sims.tally.calls)}")
+            return sims.tally.total() / changes
+
+
+def _subjects(sims: Simulators, by_sci: dict[str, list[Pair]]) -> dict[str, str]:
+    return {p.record_id: str(sims.crm.store.find(MODULE, p.record_id)["Subject"])
+            for pairs in by_sci.values() for p in pairs}
+
+
+async def _baseline(sims: Simulators, pairs: list[Pair], changes: int) -> float:
+    async with aiohttp.ClientSession() as session:
+        jira, crm = await connect(sims.jira, sims.accounts, sims.urls, session)
+        cron = CronSync(jira, crm, pairs, interval=0)
+        await cron.cycle()  # learn what both sides hold
+        wanted = await _change_all(sims, pairs, "cron")
+        sims.tally.reset()
+        await cron.cycle()
+        if _arrived(sims, wanted) != changes:
+            raise RuntimeError("the cron sync missed changes")
+        print(f"  baseline: one cron cycle, {dict(sims.tally.calls)}")
+        return sims.tally.total() / changes
+
+
+async def run() -> Figures:
+    changes, scis = int(knob("changes", 10_000, 1_000)), int(knob("scis", 100, 10))
+    print(f"api efficiency: {changes} changed CRM records over {scis} SCIs")
+    async with simulators() as sims:
+        pairs = await make_pairs(sims.people, changes, "record")
+        per_sci = math.ceil(changes / scis)
+        by_sci = {f"sci{n}": pairs[n * per_sci:(n + 1) * per_sci] for n in range(scis)}
+        ours = await _ours(sims, by_sci, changes)
+        baseline = await _baseline(sims, pairs, changes)
+    lower = (changes + math.ceil(changes / PAGE)) / changes
+    return {"calls_per_change": ours, "baseline_calls_per_change": baseline,
+            "lower_bound": lower, "ratio_to_bound": ours / lower,
+            "baseline_ratio": baseline / ours, "changes": changes, "scis": scis}
