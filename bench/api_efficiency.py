@@ -32,9 +32,12 @@ from bench.world import (
     make_pairs,
     running,
     simulators,
+    subject,
+    until,
 )
 
 PAGE = 200
+SETTLE_LIMIT = 1800.0  # seconds; a run that takes longer fails rather than hangs
 
 
 async def _change_all(sims: Simulators, pairs: list[Pair], tag: str) -> dict[str, str]:
@@ -63,14 +66,16 @@ def _work_left(db: Path) -> int:
         return int(inbox.fetchone()[0]) + int(outbox.fetchone()[0])
 
 
-async def _settled(sims: Simulators, db: Path, wanted: dict[str, str],
-                   timeout: float) -> None:
-    with anyio.fail_after(timeout):
-        while _arrived(sims, wanted) < len(wanted):
-            await anyio.sleep(0.25)
-        await sims.jira.deliveries.settled()  # the echoes of our own writes, too
-        while _work_left(db):
-            await anyio.sleep(0.25)
+async def _settled(sims: Simulators, db: Path, wanted: dict[str, str]) -> None:
+    async def arrived() -> bool:
+        return _arrived(sims, wanted) == len(wanted)
+
+    async def idle() -> bool:
+        return _work_left(db) == 0
+
+    await until(arrived, every=0.25)
+    await sims.jira.deliveries.settled()  # the echoes of our own writes, too
+    await until(idle, every=0.25)
 
 
 async def _ours(sims: Simulators, by_sci: dict[str, list[Pair]], changes: int) -> float:
@@ -83,14 +88,15 @@ async def _ours(sims: Simulators, by_sci: dict[str, list[Pair]], changes: int) -
             sims.tally.reset()
             started = time.monotonic()
             wanted = await _change_all(sims, [p for ps in by_sci.values() for p in ps], "ours")
-            await _settled(sims, daemon.db, wanted, timeout=600)
+            with anyio.fail_after(SETTLE_LIMIT):
+                await _settled(sims, daemon.db, wanted)
             print(f"  bridge: {changes} changes in Jira after {time.monotonic() - started:.1f} s,"
                   f" {dict(sims.tally.calls)}")
             return sims.tally.total() / changes
 
 
 def _subjects(sims: Simulators, by_sci: dict[str, list[Pair]]) -> dict[str, str]:
-    return {p.record_id: str(sims.crm.store.find(MODULE, p.record_id)["Subject"])
+    return {p.record_id: subject(sims, p.record_id)
             for pairs in by_sci.values() for p in pairs}
 
 

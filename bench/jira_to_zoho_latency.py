@@ -30,6 +30,7 @@ from bench.world import (
     make_pairs,
     running,
     simulators,
+    subject,
 )
 
 SCI = "cases"
@@ -79,7 +80,7 @@ async def run() -> Figures:
     async with simulators() as sims:
         pairs = await make_pairs(sims.people, PAIRS, "case")
         baseline = await _baseline(sims, pairs, rate, duration, interval)
-        summaries = {p.record_id: str(sims.crm.store.find(MODULE, p.record_id)["Subject"])
+        summaries = {p.record_id: subject(sims, p.record_id)
                      for p in pairs}
         with tempfile.TemporaryDirectory() as tmp:
             daemon = DaemonProcess(Path(tmp), sims, [SCI], profile_name="jira_to_zoho_latency")

@@ -20,6 +20,7 @@ import anyio
 from aiohttp import web
 
 from bench.report import Figures
+from bench.world import until
 
 Read = Callable[[str], "str | None"]  # item id → its current summary on the target side
 
@@ -65,12 +66,18 @@ class Probe:
             else:
                 del self.pending[item]
 
-    async def drained(self, timeout: float) -> int:
-        """Wait until every edit has arrived; the number still missing at ``timeout``."""
-        with anyio.move_on_after(timeout):
-            while self.pending:
-                await anyio.sleep(0.05)
+    @property
+    def missing(self) -> int:
         return sum(len(v) for v in self.pending.values())
+
+    async def drained(self, limit: float) -> int:
+        """Wait until every edit has arrived; the number still missing after ``limit`` s."""
+        async def done() -> bool:
+            return not self.pending
+
+        with anyio.move_on_after(limit):
+            await until(done)
+        return self.missing
 
 
 Edit = Callable[[str, int], Awaitable[None]]  # (item, seq): write versioned(seq) on item

@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from pathlib import Path
 import aiohttp
 import anyio
 from aiohttp import web
+from anyio.abc import Process
 
 from adapters.jira.client import JiraClient
 from adapters.jira.simulator import JiraSimulator
@@ -50,6 +51,7 @@ MODULE = "Cases"
 JIRA_LIMITS = Limits(rate=5000.0, burst=5000.0, issue_writes=1000)
 CRM_CREDITS = 10_000_000
 READ_POSTS = ("/search", "/search/jql", "/coql")
+START_TIMEOUT = 120.0  # 100 SCIs read their metadata before the daemon is ready
 WriteHook = Callable[[str, web.Request], None]
 
 
@@ -154,6 +156,14 @@ async def connect(jira: JiraSimulator, accounts: ZohoAccountsSimulator, urls: di
             ZohoCrmClient.connect(urls["crm"], oauth, session))
 
 
+def subject(sims: Simulators, record_id: str) -> str:
+    """A case's subject as the CRM simulator holds it now."""
+    record = sims.crm.store.find(MODULE, record_id)
+    if record is None:
+        raise RuntimeError(f"case {record_id} is gone")
+    return str(record["Subject"])
+
+
 # -- linked pairs ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Pair:
@@ -225,7 +235,7 @@ class DaemonProcess:
     notifications: bool = True
     profile_name: str = ""
     port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
+    proc: Process | None = None
 
     @property
     def base(self) -> str:
@@ -259,17 +269,21 @@ class DaemonProcess:
         out.parent.mkdir(parents=True, exist_ok=True)
         return [sys.executable, "-m", "pyinstrument", "-o", str(out), *run]
 
-    async def start(self, session: aiohttp.ClientSession, timeout: float = 120.0) -> None:
+    async def start(self, session: aiohttp.ClientSession) -> None:
         config = self.workdir / "bridge.toml"
         config.write_text(self.config())
-        log = (self.workdir / "daemon.log").open("ab")
-        self.proc = subprocess.Popen(self._command(config), stdout=log,
-                                     stderr=subprocess.STDOUT)
-        with anyio.fail_after(timeout):
-            while not await self._ready(session):
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"daemon exited: {self.log_tail()}")
-                await anyio.sleep(0.05)
+        with (self.workdir / "daemon.log").open("ab") as log:
+            self.proc = await anyio.open_process(self._command(config), stdout=log,
+                                                 stderr=subprocess.STDOUT)
+        process = self.proc
+
+        async def ready() -> bool:
+            if process.returncode is not None:
+                raise RuntimeError(f"daemon exited: {self.log_tail()}")
+            return await self._ready(session)
+
+        with anyio.fail_after(START_TIMEOUT):
+            await until(ready)
 
     async def _ready(self, session: aiohttp.ClientSession) -> bool:
         try:
@@ -282,12 +296,19 @@ class DaemonProcess:
         return (self.workdir / "daemon.log").read_text(errors="replace")[-3000:]
 
     async def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None or self.proc.returncode is not None:
             return
         self.proc.send_signal(signal.SIGTERM)
         with anyio.fail_after(60):
-            while self.proc.poll() is None:
-                await anyio.sleep(0.05)
+            await self.proc.wait()
+
+
+async def until(check: Callable[[], Awaitable[bool]], every: float = 0.05) -> None:
+    """Poll ``check`` until it is true (callers bound the wait with ``anyio.fail_after``)."""
+    while True:
+        if await check():
+            return
+        await anyio.sleep(every)
 
 
 @asynccontextmanager

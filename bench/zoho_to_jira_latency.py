@@ -29,6 +29,7 @@ from bench.world import (
     make_pairs,
     running,
     simulators,
+    subject,
 )
 
 PAIRS = 20
@@ -62,7 +63,7 @@ async def _measure(sims: Simulators, pairs: list[Pair], rate: float, duration: f
 
 async def _daemon_run(sims: Simulators, pairs: list[Pair], name: str, rate: float,
                       duration: float, *, poll_interval: float, notifications: bool) -> Probe:
-    summaries = {p.record_id: str(sims.crm.store.find(MODULE, p.record_id)["Subject"])
+    summaries = {p.record_id: subject(sims, p.record_id)
                  for p in pairs}
     with tempfile.TemporaryDirectory() as tmp:
         daemon = DaemonProcess(Path(tmp), sims, [name], poll_interval=poll_interval,
