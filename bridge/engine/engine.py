@@ -24,7 +24,15 @@ from adapters.http import Outcome, RemoteError
 from adapters.jira.client import NoTransition
 from bridge.engine import state as link_state
 from bridge.engine.channels import ChannelRegistry
-from bridge.engine.metrics import CONFLICTS, OUTBOX_DEPTH, PARKED_ITEMS, SYNC_ERRORS, SYNC_LATENCY
+from bridge.engine.metrics import (
+    CONFLICTS,
+    LAST_POLL,
+    OUTBOX_DEPTH,
+    PARKED_ITEMS,
+    POLL_INTERVAL,
+    SYNC_ERRORS,
+    SYNC_LATENCY,
+)
 from bridge.engine.state import LinkState
 from bridge.sci import SciConfig
 from bridge.sides.base import ConnectionsPending, SideError, StaleWrite, ZohoSide
@@ -102,6 +110,7 @@ class SciEngine:
                  clock: Callable[[], float] = time.time) -> None:
         self.sci = sci
         self.poll_interval = sci.poll_interval
+        POLL_INTERVAL.labels(sci.id).set(sci.poll_interval)
         self._store = store
         self._make_sides = sides
         self._poll_jira = poll_jira
@@ -231,6 +240,7 @@ class SciEngine:
         except RemoteError as exc:
             self._remote_trouble("zoho_poll", exc)
             return 0
+        LAST_POLL.labels(self.sci.id).set(self._clock())
         handled = 0
         newest = cursor
         for record in records:
