@@ -1,5 +1,6 @@
 """API efficiency: ``BENCH_CHANGES`` CRM records changed (each linked, spread over
-``BENCH_SCIS`` SCIs on the same module), counted until every change is in Jira and the
+``BENCH_SCIS`` SCIs, each with its own Jira project and all on the Zoho CRM Cases module,
+as there are far fewer CRM modules than SCIs), counted until every change is in Jira and the
 bridge has nothing left to do: ``calls_per_change`` = every read and write the daemon made
 on both sides (counted by the simulators) / changes.
 
@@ -19,6 +20,7 @@ from pathlib import Path
 import aiohttp
 import anyio
 
+from adapters.jira.simulator.state import default_workflow
 from bench.cron_sync import CronSync
 from bench.latency import knob
 from bench.report import Figures
@@ -80,7 +82,8 @@ async def _settled(sims: Simulators, db: Path, wanted: dict[str, str]) -> None:
 
 async def _ours(sims: Simulators, by_sci: dict[str, list[Pair]], changes: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        daemon = DaemonProcess(Path(tmp), sims, list(by_sci), poll_interval=10.0,
+        projects = {sci: pairs[0].issue_key.partition("-")[0] for sci, pairs in by_sci.items()}
+        daemon = DaemonProcess(Path(tmp), sims, projects, poll_interval=10.0,
                                profile_name="api_efficiency")
         async with running(daemon):
             await link_pairs(daemon.db, by_sci, _subjects(sims, by_sci))
@@ -114,15 +117,25 @@ async def _baseline(sims: Simulators, pairs: list[Pair], changes: int) -> float:
         return sims.tally.total() / changes
 
 
+async def _linked(sims: Simulators, changes: int, scis: int) -> dict[str, list[Pair]]:
+    """SCI id → its pairs; each SCI gets a Jira project of its own."""
+    per_sci = math.ceil(changes / scis)
+    by_sci = {}
+    for n in range(scis):
+        project = f"B{n:03d}"
+        sims.jira.state.add_project(project, f"Bench {n}", default_workflow())
+        by_sci[f"sci{n}"] = await make_pairs(sims.people, min(per_sci, changes - n * per_sci),
+                                             f"record {n}", project)
+    return by_sci
+
+
 async def run() -> Figures:
     changes, scis = int(knob("changes", 10_000, 1_000)), int(knob("scis", 100, 10))
     print(f"api efficiency: {changes} changed CRM records over {scis} SCIs")
     async with simulators() as sims:
-        pairs = await make_pairs(sims.people, changes, "record")
-        per_sci = math.ceil(changes / scis)
-        by_sci = {f"sci{n}": pairs[n * per_sci:(n + 1) * per_sci] for n in range(scis)}
+        by_sci = await _linked(sims, changes, scis)
         ours = await _ours(sims, by_sci, changes)
-        baseline = await _baseline(sims, pairs, changes)
+        baseline = await _baseline(sims, [p for ps in by_sci.values() for p in ps], changes)
     lower = (changes + math.ceil(changes / PAGE)) / changes
     return {"calls_per_change": ours, "baseline_calls_per_change": baseline,
             "lower_bound": lower, "ratio_to_bound": ours / lower,

@@ -14,7 +14,7 @@ import anyio
 
 from adapters.jira.client import JiraClient
 from adapters.zoho.crm import ZohoCrmClient
-from bench.world import MODULE, PROJECT, Pair
+from bench.world import MODULE, Pair
 
 
 class CronSync:
@@ -38,7 +38,9 @@ class CronSync:
 
     async def cycle(self) -> None:
         self.cycles += 1
-        async for _ in self.jira.search(f"project = {PROJECT}", fields=("summary",)):
+        projects = sorted({pair.issue_key.partition("-")[0] for pair in self.pairs})
+        async for _ in self.jira.search(f"project in ({', '.join(projects)})",
+                                        fields=("summary",)):
             pass
         async for _ in self.crm.records(MODULE, ["Subject"]):
             pass

@@ -22,6 +22,7 @@ from bench.latency import Probe, drive, knob, quantiles, versioned
 from bench.report import Figures
 from bench.world import (
     MODULE,
+    PROJECT,
     DaemonProcess,
     Pair,
     Simulators,
@@ -83,7 +84,8 @@ async def run() -> Figures:
         summaries = {p.record_id: subject(sims, p.record_id)
                      for p in pairs}
         with tempfile.TemporaryDirectory() as tmp:
-            daemon = DaemonProcess(Path(tmp), sims, [SCI], profile_name="jira_to_zoho_latency")
+            daemon = DaemonProcess(Path(tmp), sims, {SCI: PROJECT},
+                                   profile_name="jira_to_zoho_latency")
             async with running(daemon):
                 await link_pairs(daemon.db, {SCI: pairs}, summaries)
                 sims.tally.reset()

@@ -172,15 +172,17 @@ class Pair:
     record_id: str
 
 
-async def make_pairs(people: People, count: int, tag: str = "item") -> list[Pair]:
-    """``count`` Jira issues and CRM cases with the same summary, created in bulk."""
+async def make_pairs(people: People, count: int, tag: str = "item",
+                     project: str = PROJECT) -> list[Pair]:
+    """``count`` Jira issues (in ``project``) and CRM cases with the same summary, created
+    in bulk."""
     subjects = [f"{tag} {n}" for n in range(count)]
     records = []
     for offset in range(0, count, 100):
         chunk = [{"Subject": s, "Status": "New"} for s in subjects[offset:offset + 100]]
         records.extend(await people.crm.insert(MODULE, chunk))
     issues = await people.jira.create_issues([
-        {"project": {"key": PROJECT}, "issuetype": {"name": "Task"}, "summary": s}
+        {"project": {"key": project}, "issuetype": {"name": "Task"}, "summary": s}
         for s in subjects])
     if issues.failed or any(not r.ok for r in records):
         raise RuntimeError(f"seeding failed: {issues.failed[:3]} {records[:3]}")
@@ -215,9 +217,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def sci_toml(sci_id: str, poll_interval: float) -> str:
+def sci_toml(sci_id: str, project: str, poll_interval: float) -> str:
     return (f'[[sci]]\nid = "{sci_id}"\nname = "{sci_id}"\nmode = "two_way"\n'
-            f'jira_projects = ["{PROJECT}"]\njira_issue_type = "Task"\n'
+            f'jira_projects = ["{project}"]\njira_issue_type = "Task"\n'
             f'zoho = {{ system = "crm", module = "{MODULE}" }}\n'
             f'poll_interval = {poll_interval}\nlink_note = false\n'
             f'mappings = [ {{ jira = "summary", zoho = "Subject" }} ]\n')
@@ -230,7 +232,7 @@ class DaemonProcess:
 
     workdir: Path
     sims: Simulators
-    sci_ids: list[str]
+    scis: dict[str, str]  # SCI id → its Jira project
     poll_interval: float = 30.0
     notifications: bool = True
     profile_name: str = ""
@@ -259,7 +261,8 @@ class DaemonProcess:
             f'client_secret = "{accounts.client_secret}"\naccounts_url = "{urls["accounts"]}"\n'
             f'refresh_token = "{accounts.issue_refresh_token()}"\napi_url = "{urls["crm"]}"\n'
             f'requests_per_second = 1000\n'
-            + "".join(sci_toml(s, self.poll_interval) for s in self.sci_ids))
+            + "".join(sci_toml(sci, project, self.poll_interval)
+                      for sci, project in self.scis.items()))
 
     def _command(self, config: Path) -> list[str]:
         run = ["-m", "bridge", "run", "--config", str(config)]

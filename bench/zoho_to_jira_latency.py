@@ -21,6 +21,7 @@ from bench.latency import Probe, drive, knob, quantiles, versioned
 from bench.report import Figures
 from bench.world import (
     MODULE,
+    PROJECT,
     DaemonProcess,
     Pair,
     Simulators,
@@ -66,7 +67,7 @@ async def _daemon_run(sims: Simulators, pairs: list[Pair], name: str, rate: floa
     summaries = {p.record_id: subject(sims, p.record_id)
                  for p in pairs}
     with tempfile.TemporaryDirectory() as tmp:
-        daemon = DaemonProcess(Path(tmp), sims, [name], poll_interval=poll_interval,
+        daemon = DaemonProcess(Path(tmp), sims, {name: PROJECT}, poll_interval=poll_interval,
                                notifications=notifications,
                                profile_name=f"zoho_to_jira_latency_{name}")
         async with running(daemon):
