@@ -25,6 +25,7 @@ from pathlib import Path
 import aiohttp
 import anyio
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from anyio.abc import Process
 
 from adapters.jira.client import JiraClient
@@ -57,13 +58,14 @@ WriteHook = Callable[[str, web.Request], None]
 
 @dataclass
 class Tally:
-    """API calls by system and kind ("read" = GET, "write" = anything else) and 429s."""
+    """API calls by system and kind ("read": GET or a query POST; "write": anything else),
+    429 answers by system, and hooks told of every accepted write."""
 
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     limited: Counter[str] = field(default_factory=Counter)
     write_hooks: list[WriteHook] = field(default_factory=list)
 
-    def middleware(self, system: str) -> web.middleware:  # type: ignore[valid-type]
+    def middleware(self, system: str) -> Middleware:
         @web.middleware
         async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
             response = await handler(request)
@@ -80,8 +82,8 @@ class Tally:
 
         return count
 
-    def total(self, system: str | None = None) -> int:
-        return sum(n for (name, _), n in self.calls.items() if system in (None, name))
+    def total(self) -> int:
+        return sum(self.calls.values())
 
     def reset(self) -> None:
         self.calls.clear()
@@ -302,7 +304,7 @@ class DaemonProcess:
         if self.proc is None or self.proc.returncode is not None:
             return
         self.proc.send_signal(signal.SIGTERM)
-        with anyio.fail_after(60):
+        with anyio.CancelScope(shield=True), anyio.fail_after(60):  # also when interrupted
             await self.proc.wait()
 
 
