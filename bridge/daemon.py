@@ -32,7 +32,7 @@ from bridge.config import Config, ConfigError
 from bridge.connections import Connections, configured
 from bridge.engine.wiring import engine_for, fingerprint
 from bridge.http.app import build_app, server_options
-from bridge.http.metrics import register_actor_metrics
+from bridge.http.metrics import register_actor_metrics, register_connection_metrics
 from bridge.runtime import Runtime
 from bridge.sci import SciConfig
 from bridge.startup import (
@@ -121,6 +121,8 @@ class Daemon:
         runtime.connection_problems = {name: "not checked yet"
                                        for name in configured(runtime.config)}
         unregister = register_actor_metrics(runtime.supervisor.snapshot)
+        unregister_connections = register_connection_metrics(
+            lambda: runtime.connection_problems)
         try:
             await save_scis(runtime.store, runtime.config)
             # Signals are caught before READY=1, so an early SIGHUP/SIGTERM is never fatal.
@@ -147,6 +149,7 @@ class Daemon:
                     group.cancel_scope.cancel()
         finally:
             unregister()
+            unregister_connections()
             with anyio.CancelScope(shield=True):
                 await runtime.store.close()
         log.info("daemon.stopped")

@@ -25,7 +25,15 @@ from adapters.jira.client import NoTransition
 from bridge.engine import state as link_state
 from bridge.engine.channels import ChannelRegistry
 from bridge.engine.comments import CommentWriter, comment_policy
-from bridge.engine.metrics import CONFLICTS, OUTBOX_DEPTH, PARKED_ITEMS, SYNC_ERRORS, SYNC_LATENCY
+from bridge.engine.metrics import (
+    CONFLICTS,
+    LAST_POLL,
+    OUTBOX_DEPTH,
+    PARKED_ITEMS,
+    POLL_INTERVAL,
+    SYNC_ERRORS,
+    SYNC_LATENCY,
+)
 from bridge.engine.state import LinkState
 from bridge.sci import SciConfig
 from bridge.sides.base import ConnectionsPending, SideError, StaleWrite, ZohoSide
@@ -113,6 +121,7 @@ class SciEngine:
                  clock: Callable[[], float] = time.time) -> None:
         self.sci = sci
         self.poll_interval = sci.poll_interval
+        POLL_INTERVAL.labels(sci.id).set(sci.poll_interval)
         self._store = store
         self._make_sides = sides
         self._poll_jira = poll_jira
@@ -275,6 +284,7 @@ class SciEngine:
         except RemoteError as exc:
             self._remote_trouble("zoho_comments", exc)
             return 0
+        LAST_POLL.labels(self.sci.id).set(self._clock())
         handled = 0
         for record_id in sorted(records):
             link = await self._store.find_link(self.sci.id, zoho_record_id=record_id)

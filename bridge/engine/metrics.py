@@ -12,3 +12,7 @@ PARKED_ITEMS = Gauge("bridge_parked_items", "Links or records parked behind a de
                      ["sci"])
 SYNC_ERRORS = Counter("bridge_sync_errors_total", "Sync errors by kind", ["sci", "kind"])
 CONFLICTS = Counter("bridge_conflicts_total", "Fields changed on both sides", ["sci"])
+LAST_POLL = Gauge("bridge_last_successful_poll_timestamp_seconds",
+                  "When the SCI last read its Zoho changes without an error (epoch s)", ["sci"])
+POLL_INTERVAL = Gauge("bridge_poll_interval_seconds", "The SCI's configured poll interval",
+                      ["sci"])

@@ -47,6 +47,29 @@ class ActorCollector(Collector):
         yield from (states, restarts, depth, failed)
 
 
+class ConnectionCollector(Collector):
+    """Each configured connection's latest probe, read at scrape time: 1 when it answered
+    (token valid, account reachable), 0 when readiness reports a problem for it."""
+
+    def __init__(self, problems: Callable[[], dict[str, str]]) -> None:
+        self._problems = problems
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        up = GaugeMetricFamily("bridge_connection_up",
+                               "1 when the connection's latest probe succeeded",
+                               labels=["connection"])
+        for name, problem in sorted(self._problems().items()):
+            up.add_metric([name], 0 if problem else 1)
+        yield up
+
+
+def register_connection_metrics(problems: Callable[[], dict[str, str]]) -> Callable[[], None]:
+    """Register the collector; returns the function that unregisters it."""
+    collector = ConnectionCollector(problems)
+    REGISTRY.register(collector)
+    return lambda: REGISTRY.unregister(collector)
+
+
 def register_actor_metrics(snapshot: Callable[[], list[ActorInfo]]) -> Callable[[], None]:
     """Register the collector; returns the function that unregisters it."""
     collector = ActorCollector(snapshot)
