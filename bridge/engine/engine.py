@@ -284,7 +284,6 @@ class SciEngine:
         except RemoteError as exc:
             self._remote_trouble("zoho_comments", exc)
             return 0
-        LAST_POLL.labels(self.sci.id).set(self._clock())
         handled = 0
         for record_id in sorted(records):
             link = await self._store.find_link(self.sci.id, zoho_record_id=record_id)
@@ -356,6 +355,8 @@ class SciEngine:
         except RemoteError as exc:
             self._remote_trouble(f"poll {name}", exc)
             return 0, cursor
+        if name == ZOHO_CURSOR:  # what the stale-poll alert watches
+            LAST_POLL.labels(self.sci.id).set(self._clock())
         handled, newest = 0, cursor
         for change in changes:
             item, changed_at, fields = identify(change)
