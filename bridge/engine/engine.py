@@ -45,7 +45,15 @@ from bridge.sync import intents as wire
 from bridge.sync import keys
 from bridge.sync.comments import CommentPolicy, decide_comments
 from bridge.sync.convert import Context, ConversionError, FieldKind
-from bridge.sync.decide import FIELD_WRITES, Catalog, decide, decide_create, settle
+from bridge.sync.decide import (
+    FIELD_WRITES,
+    Catalog,
+    Side,
+    agrees,
+    decide,
+    decide_create,
+    settle,
+)
 from bridge.sync.intents import (
     AddRemoteLink,
     Agree,
@@ -225,7 +233,7 @@ class SciEngine:
                 sci_id=self.sci.id, events=[(e, "skipped", "issue is not linked")
                                             for e in events]))
             return
-        await self.sync_link(link, events=events, deleted=deleted)
+        await self.sync_link(link, events=events, deleted=deleted, trigger="jira")
 
     async def _issue_link(self, issue: str) -> Link | None:
         """The link of an issue named by id (or, in older events, by key)."""
@@ -262,7 +270,7 @@ class SciEngine:
         async def handle(record: ZohoSnapshot) -> None:
             link = await self._store.find_link(self.sci.id, zoho_record_id=record.id)
             if link is not None:
-                await self.sync_link(link, zoho=record)
+                await self.sync_link(link, zoho=record, trigger="zoho")
             else:
                 await self._consider_create(record)
 
@@ -337,7 +345,7 @@ class SciEngine:
         async def handle(issue: JiraSnapshot) -> None:
             link = await self._store.find_link(self.sci.id, jira_issue_id=issue.id)
             if link is not None:
-                await self.sync_link(link, jira=issue)
+                await self.sync_link(link, jira=issue, trigger="jira")
 
         handled, _ = await self._poll_changes(
             JIRA_CURSOR, jira.changed_since, lambda i: (i.id, i.updated, i.fields), handle)
@@ -398,9 +406,10 @@ class SciEngine:
     # -- one pass for one link --------------------------------------------------------------
     async def sync_link(self, link: Link, *, events: Sequence[int] = (),
                         jira: JiraSnapshot | None = None, zoho: ZohoSnapshot | None = None,
-                        deleted: str = "") -> None:
+                        deleted: str = "", trigger: str = "") -> None:
         """One pass for one link; raises ``NotReady`` when a side cannot be read.
-        ``deleted``: the side ("jira"/"zoho") that reported the item deleted."""
+        ``deleted``: the side ("jira"/"zoho") that reported the item deleted; ``trigger``:
+        the side whose change notice started the pass (its echo needs no pass)."""
         item = keys.link_item(link.id)
         closing: list[Closed] = [(e, "done", "synced") for e in events]
         if item in await self._store.parked_items(self.sci.id):
@@ -414,6 +423,13 @@ class SciEngine:
         jira_side, zoho_side = self.sides
         started = self._clock()
         try:
+            if trigger == "jira":
+                jira = jira or await jira_side.snapshot(link.jira_issue_id)
+            noticed = jira if trigger == "jira" else zoho if trigger == "zoho" else None
+            if noticed is not None and not deleted and await self._echo(link, noticed):
+                await self._store.commit(UnitOfWork(sci_id=self.sci.id, events=[
+                    (e, "done", "no change since the last sync") for e in events]))
+                return
             jira = jira or await jira_side.snapshot(link.jira_issue_id)
             zoho = zoho or await zoho_side.snapshot(link.zoho_record_id)
             if jira is None or zoho is None:
@@ -443,6 +459,18 @@ class SciEngine:
         return decide_comments(await self._store.comment_mirrors(link.id),
                                await jira.comments(link.jira_issue_key),
                                await zoho.comments(link.zoho_record_id), self.comment_policy)
+
+    async def _echo(self, link: Link, noticed: JiraSnapshot | ZohoSnapshot) -> bool:
+        """The side that sent a change notice holds exactly what both last agreed on: it is
+        the echo of our own write (the other side's changes have triggers of their own).
+        Comments are listed by a pass, and queued writes need settling, so those always
+        get one."""
+        if self.sci.comments or await self._store.outbox_items(self.sci.id,
+                                                               keys.link_item(link.id)):
+            return False
+        side: Side = "jira" if isinstance(noticed, JiraSnapshot) else "zoho"
+        state = link_state.load(await self._store.get_synced_state(link.id))
+        return agrees(self.policy, state.base, side, noticed, self.ctx)
 
     def _learn_status(self, zoho: ZohoSnapshot) -> None:
         """Zoho Projects lists statuses without saying which close an item; records do."""

@@ -167,6 +167,31 @@ def _holds(rule: FieldRule, side: Side, value: Any, jira: JiraSnapshot, zoho: Zo
         return False
 
 
+# -- echoes ---------------------------------------------------------------------------------
+def agrees(policy: Policy, base: Base | None, side: Side,
+           snapshot: JiraSnapshot | ZohoSnapshot, ctx: Context) -> bool:
+    """Whether one side still holds exactly what both last agreed on (mapped fields and
+    status): a change notice from it is the echo of our own write, and the other side has
+    triggers of its own, so no pass is needed."""
+    if base is None:
+        return False
+    for rule in policy.fields:
+        try:
+            if side == "jira":
+                value = convert.from_jira(rule.kind, snapshot.fields.get(rule.jira), ctx)
+            else:
+                value = convert.from_zoho(rule.kind, snapshot.fields.get(rule.zoho), ctx)
+        except ConversionError:
+            return False
+        if base.fields.get(rule.jira, _MISSING) != value:
+            return False
+    if not policy.status_to_jira:
+        return True
+    if isinstance(snapshot, JiraSnapshot):
+        return snapshot.status.name == base.jira_status
+    return zoho_token(policy, snapshot) == base.zoho_status
+
+
 # -- status ---------------------------------------------------------------------------------
 def zoho_token(policy: Policy, zoho: ZohoSnapshot) -> str:
     """What the Zoho side says the status should be: the rule's status when a rule is set

@@ -214,6 +214,8 @@ async def test_unknown_api_routes_are_problems(tmp_path: Path, path: str) -> Non
 
 async def test_an_unexpected_failure_is_a_problem_too(tmp_path: Path) -> None:
     async with api_client(tmp_path) as api:
+        for actor in api.runtime.supervisor.snapshot():  # nothing else may use the store
+            await api.runtime.supervisor.stop(actor.id, 1)
         await api.runtime.store.close()  # the store goes away under the API
         status, body = await api.call("GET", "/api/v1/scis")
         assert status == 500 and body["title"] == "Internal error"

@@ -266,3 +266,26 @@ async def test_a_poison_item_is_set_aside_and_the_others_go_on(world: World,
     assert (await world.crm.record("Cases", record))["Subject"] == "still syncing"
     history = [e.summary for e in await world.store.link_history(bad.id)]
     assert any("unexpected shape in issue fields" in h for h in history)
+
+
+async def test_the_echo_of_our_own_write_costs_no_pass(world: World, monkeypatch) -> None:
+    engine = world.build()
+    await engine.start()
+    record, key, link = await linked_pair(world, engine)
+    await world.jira.edit_issue(key, fields={"summary": "edited in Jira"})
+    await engine.sync_link(link)  # our write to Zoho changes the record's modified time
+    assert (await world.crm.record("Cases", record))["Subject"] == "edited in Jira"
+    side = engine.sides[0]
+    reads: list[str] = []
+    real = side.snapshot
+
+    async def counted(issue: str):
+        reads.append(issue)
+        return await real(issue)
+
+    monkeypatch.setattr(side, "snapshot", counted)
+    await engine.poll()  # the poll lists the record we wrote: an echo, no Jira read
+    assert reads == []
+    await world.crm.update("Cases", [{"id": record, "Subject": "edited in Zoho"}])
+    await engine.poll()  # a real change does get its pass
+    assert reads and (await issue_fields(world, key))["summary"] == "edited in Zoho"

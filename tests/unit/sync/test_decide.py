@@ -7,7 +7,7 @@ import pytest
 
 from bridge.sci import SciConfig
 from bridge.sync.convert import Context
-from bridge.sync.decide import Catalog, decide, decide_create
+from bridge.sync.decide import Catalog, agrees, decide, decide_create
 from bridge.sync.intents import (
     Agree,
     Conflict,
@@ -248,3 +248,15 @@ def test_auto_created_summary_falls_back_to_the_record_title_and_reports_truncat
     create = found[0]
     assert isinstance(create, CreateJiraIssue) and len(create.fields["summary"]) == 255
     assert any("truncated" in i.reason for i in found if isinstance(i, Problem))
+
+
+# -- echoes ---------------------------------------------------------------------------------
+def test_a_side_holding_the_agreed_values_is_an_echo() -> None:
+    status = policy(status_sync=True, status_field="Status")
+    agreed = base("a", zoho_status="New", jira_status="To Do")
+    assert agrees(status, agreed, "zoho", zoho("a", status="New"), CTX)
+    assert agrees(status, agreed, "jira", jira("a"), CTX)
+    assert not agrees(status, agreed, "zoho", zoho("b", status="New"), CTX)
+    assert not agrees(status, agreed, "zoho", zoho("a", status="Closed"), CTX)
+    assert not agrees(status, agreed, "jira", jira("a", status="Done"), CTX)
+    assert not agrees(status, None, "zoho", zoho("a", status="New"), CTX)
