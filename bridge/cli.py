@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="where the demo keeps its config and database (default var/demo)")
     demo.add_argument("--port", type=int, default=8080, help="daemon port (default 8080)")
     demo.add_argument("--sim-port", type=int, default=8090,
-                      help="first simulator port (default 8090)")
+                      help="first simulator port, the others follow (default 8090; 0: free ports)")
     demo.set_defaults(handler=cmd_demo)
 
     sandbox = commands.add_parser(
