@@ -274,8 +274,13 @@ class SciEngine:
             else:
                 await self._consider_create(record)
 
+        async def listed(since: float) -> list[ZohoSnapshot]:
+            records = await zoho.changed_since(since)
+            LAST_POLL.labels(self.sci.id).set(self._clock())  # the stale-poll alert's input
+            return records
+
         handled, cursor = await self._poll_changes(
-            ZOHO_CURSOR, zoho.changed_since, lambda r: (r.id, r.modified, r.fields), handle)
+            ZOHO_CURSOR, listed, lambda r: (r.id, r.modified, r.fields), handle)
         handled += await self._zoho_deletions(cursor)
         return handled + await self._zoho_comments()
 
@@ -363,8 +368,6 @@ class SciEngine:
         except RemoteError as exc:
             self._remote_trouble(f"poll {name}", exc)
             return 0, cursor
-        if name == ZOHO_CURSOR:  # what the stale-poll alert watches
-            LAST_POLL.labels(self.sci.id).set(self._clock())
         handled, newest = 0, cursor
         for change in changes:
             item, changed_at, fields = identify(change)
