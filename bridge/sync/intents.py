@@ -100,6 +100,45 @@ class DeleteMirror(_Intent, frozen=True):
     mirror_id: str
 
 
+class CopyAttachment(_Intent, frozen=True):
+    """Copy a file from its ``origin`` side to the other side of the link."""
+
+    origin: Side
+    origin_id: str
+    name: str
+    size: int
+    sha256: str = ""  # as listed, when the side lists it
+
+
+class MatchAttachment(_Intent, frozen=True):
+    """The same file is already on both sides: record the pair, copy nothing."""
+
+    origin: Side
+    origin_id: str
+    mirror_id: str
+    name: str
+    size: int
+    sha256: str = ""
+
+
+class SkipAttachment(_Intent, frozen=True):
+    """A file that may not be copied (over the SCI's size cap): recorded once, reported."""
+
+    origin: Side
+    origin_id: str
+    name: str
+    size: int
+
+
+class DeleteAttachmentCopy(_Intent, frozen=True):
+    """The original file is gone: delete its copy (none when ``mirror_id`` is empty) and
+    forget the pair."""
+
+    origin: Side
+    origin_id: str
+    mirror_id: str
+
+
 class Agree(_Intent, frozen=True):
     """Both sides already match: record it in the base without writing anywhere."""
 
@@ -121,10 +160,12 @@ class Problem(_Intent, frozen=True):
 
 Intent = (UpdateJira | TransitionJira | UpdateZoho | SetZohoStatus | CreateJiraIssue
           | WriteLinkNote | AddRemoteLink | CopyCommentToZoho | CopyCommentToJira | EditMirror
-          | DeleteMirror | Agree | Conflict | Problem)
+          | DeleteMirror | CopyAttachment | MatchAttachment | SkipAttachment
+          | DeleteAttachmentCopy | Agree | Conflict | Problem)
 COMMENT_WRITES = (CopyCommentToZoho, CopyCommentToJira, EditMirror, DeleteMirror)
+ATTACHMENT_WRITES = (CopyAttachment, MatchAttachment, SkipAttachment, DeleteAttachmentCopy)
 WRITES = (UpdateJira, TransitionJira, UpdateZoho, SetZohoStatus, CreateJiraIssue,
-          WriteLinkNote, AddRemoteLink, *COMMENT_WRITES)
+          WriteLinkNote, AddRemoteLink, *COMMENT_WRITES, *ATTACHMENT_WRITES)
 
 _decoder = msgspec.json.Decoder(Intent)
 

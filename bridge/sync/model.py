@@ -73,3 +73,19 @@ class CommentMirror(msgspec.Struct, frozen=True, kw_only=True):
     origin_id: str
     mirror_id: str
     digest: str
+
+
+class AttachmentMirror(msgspec.Struct, frozen=True, kw_only=True):
+    """One file of a link and its copy on the other side.
+
+    ``mirror_id`` is empty for a file that was skipped (too large): it is reported once,
+    and copied after all if the cap is raised.
+    """
+
+    link_id: str
+    origin: Literal["jira", "zoho"]
+    origin_id: str
+    mirror_id: str
+    sha256: str = ""
+    name: str = ""
+    size: int = 0
