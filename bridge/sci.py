@@ -91,6 +91,7 @@ class SciConfig(_Base, frozen=True, kw_only=True):
     comments: bool = False
     attachments: bool = False
     attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_deletes: bool = False  # deleting an original deletes its copy
     associated_records: bool = False
     link_note: bool = True
     rule: SyncRule | None = None
@@ -140,6 +141,8 @@ class SciConfig(_Base, frozen=True, kw_only=True):
             return
         if self.status_sync and not self.status_field:
             raise ValueError("status_sync needs status_field (the Zoho status field)")
+        if self.attachments and self.zoho.system != "crm":
+            raise ValueError("attachments are synced with Zoho CRM records only")
         if (
             self.auto_create
             and self.zoho.system == "crm"

@@ -476,6 +476,9 @@ class JiraClient:
             async for chunk in response.content.iter_chunked(chunk_size):
                 yield chunk
 
+    async def delete_attachment(self, attachment_id: str) -> None:
+        await self._json("DELETE", f"/attachment/{attachment_id}")
+
     # -- remote links -----------------------------------------------------------------------
     async def upsert_remote_link(self, key: str, *, global_id: str, url: str, title: str,
                                  summary: str = "", icon_url: str = "",

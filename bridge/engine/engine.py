@@ -23,6 +23,7 @@ from actors.backoff import Backoff
 from adapters.http import Outcome, RemoteError
 from adapters.jira.client import NoTransition
 from bridge.engine import state as link_state
+from bridge.engine.attachments import AttachmentWriter, attachment_policy, zoho_files
 from bridge.engine.channels import ChannelRegistry
 from bridge.engine.comments import CommentWriter, comment_policy
 from bridge.engine.metrics import (
@@ -43,6 +44,7 @@ from bridge.store import Link, OutboxDraft, OutboxItem, Store, SyncEntry, UnitOf
 from bridge.store.base import TargetStatus
 from bridge.sync import intents as wire
 from bridge.sync import keys
+from bridge.sync.attachments import decide_attachments
 from bridge.sync.comments import CommentPolicy, decide_comments
 from bridge.sync.convert import Context, ConversionError, FieldKind
 from bridge.sync.decide import (
@@ -58,20 +60,30 @@ from bridge.sync.intents import (
     AddRemoteLink,
     Agree,
     Conflict,
+    CopyAttachment,
     CopyCommentToJira,
     CopyCommentToZoho,
     CreateJiraIssue,
+    DeleteAttachmentCopy,
     DeleteMirror,
     EditMirror,
     Intent,
+    MatchAttachment,
     Problem,
     SetZohoStatus,
+    SkipAttachment,
     TransitionJira,
     UpdateJira,
     UpdateZoho,
     WriteLinkNote,
 )
-from bridge.sync.model import Base, CommentMirror, JiraSnapshot, ZohoSnapshot
+from bridge.sync.model import (
+    AttachmentMirror,
+    Base,
+    CommentMirror,
+    JiraSnapshot,
+    ZohoSnapshot,
+)
 from bridge.sync.policy import Policy, policy_for
 from bridge.sync.status import ZohoStatus
 
@@ -113,6 +125,8 @@ class Effects(msgspec.Struct, kw_only=True):
     link_id: str = ""
     mirrors: list[CommentMirror] = []
     unmirrored: list[CommentMirror] = []
+    files: list[AttachmentMirror] = []
+    unfiled: list[AttachmentMirror] = []
 
 
 class Notifications(msgspec.Struct, frozen=True):
@@ -439,6 +453,7 @@ class SciEngine:
                 await self._gone(link, closing, jira, deleted)
                 return
             comments = await self._decide_comments(link)
+            comments += await self._decide_attachments(link)
         except RemoteError as exc:
             self._remote_trouble("read", exc)
             raise NotReady(str(exc)) from exc
@@ -463,12 +478,22 @@ class SciEngine:
                                await jira.comments(link.jira_issue_key),
                                await zoho.comments(link.zoho_record_id), self.comment_policy)
 
+    async def _decide_attachments(self, link: Link) -> list[Intent]:
+        """Attachments are listed on every pass, like comments."""
+        if not self.sci.attachments:
+            return []
+        jira, zoho = self.sides
+        return decide_attachments(await self._store.attachment_mirrors(link.id),
+                                  await jira.attachments(link.jira_issue_key),
+                                  await zoho_files(zoho).attachments(link.zoho_record_id),
+                                  attachment_policy(self.sci))
+
     async def _echo(self, link: Link, noticed: JiraSnapshot | ZohoSnapshot) -> bool:
         """The side that sent a change notice holds exactly what both last agreed on: it is
         the echo of our own write (the other side's changes have triggers of their own).
         Comments are listed by a pass, and queued writes need settling, so those always
         get one."""
-        if self.sci.comments or await self._store.outbox_items(self.sci.id,
+        if self.sci.comments or self.sci.attachments or await self._store.outbox_items(self.sci.id,
                                                                keys.link_item(link.id)):
             return False
         side: Side = "jira" if isinstance(noticed, JiraSnapshot) else "zoho"
@@ -522,6 +547,12 @@ class SciEngine:
                 return keys.comment_copy_key(self.sci.id, link.id, origin, origin_id)
             case DeleteMirror(origin=origin, origin_id=origin_id):
                 return keys.comment_delete_key(self.sci.id, link.id, origin, origin_id)
+            case DeleteAttachmentCopy(origin=origin, origin_id=origin_id):
+                return keys.attachment_delete_key(self.sci.id, link.id, origin, origin_id)
+            case CopyAttachment(origin=origin, origin_id=origin_id) | MatchAttachment(
+                    origin=origin, origin_id=origin_id) | SkipAttachment(
+                    origin=origin, origin_id=origin_id):
+                return keys.attachment_key(self.sci.id, link.id, origin, origin_id)
         return keys.write_key(self.sci.id, item, _pass_key(started, self._pass_id), index)
 
     async def _gone(self, link: Link, closing: list[Closed],
@@ -710,7 +741,8 @@ class SciEngine:
         await self._store.commit(UnitOfWork(
             sci_id=self.sci.id, done_outbox=entry.id, new_links=effects.new_links,
             states=effects.states, outbox=effects.outbox, history=history,
-            mirrors=effects.mirrors, unmirrored=effects.unmirrored))
+            mirrors=effects.mirrors, unmirrored=effects.unmirrored, files=effects.files,
+            unfiled=effects.unfiled))
         SYNC_LATENCY.labels(_direction(intent)).observe(max(0.0, self._clock()
                                                             - entry.created_at))
         for link in effects.new_links:  # its link note and remote link go out now
@@ -794,6 +826,16 @@ class SciEngine:
                 done = await CommentWriter(self._store, jira, zoho).apply(intent, entry, link)
                 return Effects(mirrors=done.mirrors, unmirrored=done.unmirrored,
                                summary=done.summary, link_id=link_id)
+            case CopyAttachment() | MatchAttachment() | SkipAttachment() | (
+                    DeleteAttachmentCopy()):
+                link = await self._store.get_link(link_id)
+                if link is None:
+                    return Effects()
+                filed = await AttachmentWriter(self._store, jira, zoho,
+                                               self.sci.attachment_max_bytes
+                                               ).apply(intent, entry, link)
+                return Effects(files=filed.files, unfiled=filed.unfiled, summary=filed.summary,
+                               link_id=link_id)
             case Agree() | Conflict() | Problem():
                 return Effects()
         raise SideError(f"unknown write {type(intent).__name__}")
@@ -912,7 +954,8 @@ def _towards_zoho(writes: Sequence[Intent]) -> bool:
 def _direction(intent: Intent) -> str:
     towards_zoho = isinstance(intent, UpdateZoho | SetZohoStatus | WriteLinkNote
                               | CopyCommentToZoho) or (
-        isinstance(intent, EditMirror | DeleteMirror) and intent.origin == "jira")
+        isinstance(intent, EditMirror | DeleteMirror | CopyAttachment | MatchAttachment
+                   | SkipAttachment | DeleteAttachmentCopy) and intent.origin == "jira")
     return "jira_to_zoho" if towards_zoho else "zoho_to_jira"
 
 

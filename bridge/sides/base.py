@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import IO, Any, Protocol, runtime_checkable
 
 import msgspec
 
+from bridge.sync.attachments import AttachmentView
 from bridge.sync.comments import CommentView
 from bridge.sync.convert import FieldKind
 from bridge.sync.model import ZohoSnapshot
@@ -31,6 +32,25 @@ class ZohoMetadata(msgspec.Struct, frozen=True):
     zone: str
     statuses: tuple[ZohoStatus, ...]
     kinds: dict[str, FieldKind]  # field API name → kind
+
+
+@runtime_checkable
+class AttachmentSide(Protocol):
+    """Files of one item (a Jira issue key, a Zoho record id), moved as streams."""
+
+    async def attachments(self, item: str) -> list[AttachmentView]: ...
+
+    def download_attachment(self, item: str, file: AttachmentView,
+                            cap: int) -> AsyncIterator[bytes]:
+        """The file's bytes in chunks; refuses before any transfer when over ``cap``."""
+
+    async def upload_attachment(self, item: str, name: str,
+                                open_stream: Callable[[], IO[bytes]], size: int,
+                                cap: int) -> str:
+        """Attach a file read from ``open_stream()`` (fresh per attempt); its new id."""
+
+    async def delete_attachment(self, item: str, attachment_id: str) -> None:
+        """Delete it; one already gone is fine."""
 
 
 class ZohoSide(Protocol):

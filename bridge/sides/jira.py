@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 
@@ -23,6 +23,7 @@ from adapters.jira.client import (
 from adapters.jira.timefmt import parse_jira_time
 from bridge.sides.base import SideError
 from bridge.sync import keys
+from bridge.sync.attachments import AttachmentView
 from bridge.sync.comments import CommentView
 from bridge.sync.convert import FieldKind
 from bridge.sync.model import JiraSnapshot, JiraStatus, StatusCategory
@@ -185,6 +186,33 @@ class JiraSide:
     async def delete_comment(self, key: str, comment_id: str) -> None:
         try:
             await self.client.delete_comment(key, comment_id)
+        except JiraError as exc:
+            if exc.status != 404:
+                raise
+
+    # -- attachments -------------------------------------------------------------------------
+    async def attachments(self, key: str) -> list[AttachmentView]:
+        issue = await self.client.get_issue(key, fields=["attachment"])
+        return [AttachmentView(id=str(a["id"]), name=str(a.get("filename", "")),
+                               size=int(a.get("size") or 0),
+                               created=parse_jira_time(a["created"]).timestamp()
+                               if a.get("created") else 0.0)
+                for a in issue.fields.get("attachment") or []]
+
+    def download_attachment(self, key: str, file: AttachmentView,
+                            cap: int) -> AsyncIterator[bytes]:
+        return self.client.download_attachment(file.id, cap=cap)
+
+    async def upload_attachment(self, key: str, name: str,
+                                open_stream: Callable[[], IO[bytes]], size: int,
+                                cap: int) -> str:
+        uploaded = await self.client.upload_attachment(key, name, open_stream, size=size,
+                                                       cap=cap)
+        return str(uploaded.id)
+
+    async def delete_attachment(self, key: str, attachment_id: str) -> None:
+        try:
+            await self.client.delete_attachment(attachment_id)
         except JiraError as exc:
             if exc.status != 404:
                 raise

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from adapters.zoho.crm.client import (
+    CrmAttachment,
     ZohoCrmClient,
     ZohoCrmConflict,
     ZohoCrmError,
@@ -20,6 +21,7 @@ from bridge.sides.base import (
     kind_for_zoho_type,
     requested_fields,
 )
+from bridge.sync.attachments import AttachmentView
 from bridge.sync.comments import CommentView
 from bridge.sync.model import ZohoSnapshot
 from bridge.sync.status import ZohoStatus
@@ -147,6 +149,26 @@ class CrmSide:
 
     async def delete_comment(self, record_id: str, comment_id: str) -> None:
         await _unless_gone(self.client.delete_note(comment_id))
+
+    # -- attachments -------------------------------------------------------------------------
+    async def attachments(self, record_id: str) -> list[AttachmentView]:
+        return [AttachmentView(id=a.id, name=a.File_Name, size=a.size)
+                for a in await self.client.attachments(self.module, record_id)]
+
+    def download_attachment(self, record_id: str, file: AttachmentView,
+                            cap: int) -> AsyncIterator[bytes]:
+        listed = CrmAttachment(id=file.id, File_Name=file.name, Size=str(file.size))
+        return self.client.download_attachment(self.module, record_id, listed, cap=cap)
+
+    async def upload_attachment(self, record_id: str, name: str,
+                                open_stream: Callable[[], IO[bytes]], size: int,
+                                cap: int) -> str:
+        return await self.client.upload_attachment(self.module, record_id, name, open_stream,
+                                                   size=size, cap=cap)
+
+    async def delete_attachment(self, record_id: str, attachment_id: str) -> None:
+        await _unless_gone(self.client.delete_attachment(self.module, record_id,
+                                                         attachment_id))
 
 
 async def _unless_gone(write: Awaitable[None]) -> None:

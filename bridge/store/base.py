@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 import msgspec
 
-from bridge.sync.model import CommentMirror
+from bridge.sync.model import AttachmentMirror, CommentMirror
 
 ConnectionKind = Literal["jira", "zoho_crm", "zoho_projects"]
 LinkOrigin = Literal["manual", "auto"]
@@ -134,6 +134,8 @@ class UnitOfWork(Record, frozen=True):
     superseded: Sequence[int] = ()  # outbox items replaced by this pass's decisions
     mirrors: Sequence[CommentMirror] = ()  # comment copies made or rewritten
     unmirrored: Sequence[CommentMirror] = ()  # comment copies deleted with their original
+    files: Sequence[AttachmentMirror] = ()  # attachment copies, pairs and skips recorded
+    unfiled: Sequence[AttachmentMirror] = ()  # attachment pairs forgotten
 
 
 class ApiToken(Record, frozen=True):
@@ -178,6 +180,7 @@ class Store(Protocol):
     async def put_synced_state(self, link_id: str, state: bytes) -> None: ...
 
     async def comment_mirrors(self, link_id: str) -> list[CommentMirror]: ...
+    async def attachment_mirrors(self, link_id: str) -> list[AttachmentMirror]: ...
 
     # cursors
     async def get_cursor(self, sci_id: str, name: str) -> str | None: ...

@@ -139,6 +139,19 @@ CREATE TABLE comment_mirrors (
     PRIMARY KEY (link_id, origin, origin_id)
 );
 """),
+    (6, "attachment mirrors: each file's copy on the other side of its link", """
+CREATE TABLE attachment_mirrors (
+    link_id TEXT NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+    origin TEXT NOT NULL CHECK (origin IN ('jira', 'zoho')),
+    origin_id TEXT NOT NULL,
+    mirror_id TEXT NOT NULL,                     -- '' for a file skipped (over the cap)
+    sha256 TEXT NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (link_id, origin, origin_id)
+);
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

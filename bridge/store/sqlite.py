@@ -47,7 +47,7 @@ from bridge.store.base import (
 )
 from bridge.store.group_commit import GroupCommit
 from bridge.store.migrations import LATEST, MIGRATIONS, statements
-from bridge.sync.model import CommentMirror
+from bridge.sync.model import AttachmentMirror, CommentMirror
 
 Row = aiosqlite.Row
 _OPEN_ATTEMPTS = 10
@@ -318,6 +318,14 @@ class SqliteStore:
                               origin_id=r["origin_id"], mirror_id=r["mirror_id"],
                               digest=r["digest"]) for r in rows]
 
+    async def attachment_mirrors(self, link_id: str) -> list[AttachmentMirror]:
+        rows = await self._read("SELECT * FROM attachment_mirrors WHERE link_id = ? "
+                                "ORDER BY rowid", (link_id,))
+        return [AttachmentMirror(link_id=r["link_id"], origin=r["origin"],
+                                 origin_id=r["origin_id"], mirror_id=r["mirror_id"],
+                                 sha256=r["sha256"], name=r["name"], size=r["size"])
+                for r in rows]
+
     # -- cursors --------------------------------------------------------------------
     async def get_cursor(self, sci_id: str, name: str) -> str | None:
         rows = await self._read(
@@ -535,6 +543,18 @@ class SqliteStore:
                 await db.execute("DELETE FROM comment_mirrors WHERE link_id = ? AND origin = ? "
                                  "AND origin_id = ?",
                                  (mirror.link_id, mirror.origin, mirror.origin_id))
+            for file in work.files:
+                await db.execute(
+                    "INSERT INTO attachment_mirrors VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+                    "(link_id, origin, origin_id) DO UPDATE SET mirror_id = excluded.mirror_id, "
+                    "sha256 = excluded.sha256, name = excluded.name, size = excluded.size, "
+                    "updated_at = excluded.updated_at",
+                    (file.link_id, file.origin, file.origin_id, file.mirror_id, file.sha256,
+                     file.name, file.size, now))
+            for file in work.unfiled:
+                await db.execute("DELETE FROM attachment_mirrors WHERE link_id = ? "
+                                 "AND origin = ? AND origin_id = ?",
+                                 (file.link_id, file.origin, file.origin_id))
             for item_id in work.superseded:
                 await db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
             if work.done_outbox is not None:

@@ -62,9 +62,9 @@ def decide_attachments(mirrors: Sequence[AttachmentMirror], jira: Sequence[Attac
            for side, files in listed.items()}
     decided: list[Intent] = []
     for jira_file, zoho_file in _pairs(new["jira"], new["zoho"]):
-        origin, original, copy = (("jira", jira_file, zoho_file)
-                                  if jira_file.created <= zoho_file.created
-                                  else ("zoho", zoho_file, jira_file))
+        origin: Side = "jira" if jira_file.created <= zoho_file.created else "zoho"
+        original, copy = ((jira_file, zoho_file) if origin == "jira"
+                          else (zoho_file, jira_file))
         decided.append(MatchAttachment(
             origin=origin, origin_id=original.id, mirror_id=copy.id, name=original.name,
             size=original.size, sha256=original.sha256 or copy.sha256,

@@ -51,3 +51,12 @@ def comment_copy_key(sci_id: str, link_id: str, origin: str, origin_id: str) -> 
 
 def comment_delete_key(sci_id: str, link_id: str, origin: str, origin_id: str) -> str:
     return f"{sci_id}:comment-delete:{link_id}:{origin}:{origin_id}"
+
+
+def attachment_key(sci_id: str, link_id: str, origin: str, origin_id: str) -> str:
+    """At most one copy (or pairing, or skip) of a file per link, for ever."""
+    return f"{sci_id}:attachment:{link_id}:{origin}:{origin_id}"
+
+
+def attachment_delete_key(sci_id: str, link_id: str, origin: str, origin_id: str) -> str:
+    return f"{sci_id}:attachment-delete:{link_id}:{origin}:{origin_id}"
