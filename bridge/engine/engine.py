@@ -44,7 +44,7 @@ from bridge.store import Link, OutboxDraft, OutboxItem, Store, SyncEntry, UnitOf
 from bridge.store.base import TargetStatus
 from bridge.sync import intents as wire
 from bridge.sync import keys
-from bridge.sync.attachments import decide_attachments
+from bridge.sync.attachments import decide_attachments, zoho_files_changed
 from bridge.sync.comments import CommentPolicy, decide_comments
 from bridge.sync.convert import Context, ConversionError, FieldKind
 from bridge.sync.decide import (
@@ -296,7 +296,7 @@ class SciEngine:
         handled, cursor = await self._poll_changes(
             ZOHO_CURSOR, listed, lambda r: (r.id, r.modified, r.fields), handle)
         handled += await self._zoho_deletions(cursor)
-        return handled + await self._zoho_comments()
+        return handled + await self._zoho_comments() + await self._zoho_attachments()
 
     async def _zoho_comments(self) -> int:
         """Notes change without changing their record: their links get a pass. The notes
@@ -323,6 +323,25 @@ class SciEngine:
             handled += 1
         await self._store.commit(UnitOfWork(sci_id=self.sci.id,
                                             cursors={ZOHO_NOTES_CURSOR: repr(asked_at)}))
+        return handled
+
+    async def _zoho_attachments(self) -> int:
+        """Attaching a file in Zoho changes neither the record nor a feed the bridge can
+        poll: each linked record's file list is compared with the mirror table instead."""
+        if not self.sci.attachments:
+            return 0
+        _, zoho = self.sides
+        handled = 0
+        for link in await self._store.list_links(self.sci.id):
+            try:
+                listed = {f.id for f in await zoho_files(zoho).attachments(link.zoho_record_id)}
+            except RemoteError as exc:
+                self._remote_trouble("zoho_attachments", exc)
+                return handled
+            mirrors = await self._store.attachment_mirrors(link.id)
+            if zoho_files_changed(mirrors, listed, attachment_policy(self.sci)):
+                await self.sync_link(link)
+                handled += 1
         return handled
 
     async def _keep_channel(self) -> None:

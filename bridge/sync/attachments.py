@@ -49,6 +49,15 @@ def same_file(a: AttachmentView, b: AttachmentView) -> bool:
     return a.name == b.name and a.size == b.size
 
 
+def zoho_files_changed(mirrors: Sequence[AttachmentMirror], listed: set[str],
+                       policy: AttachmentPolicy) -> bool:
+    """Whether a Zoho record's file list holds something for a pass to do: a file the
+    mirror table does not know, or (when deletes follow) a Zoho original that is gone."""
+    known = {m.origin_id if m.origin == "zoho" else m.mirror_id for m in mirrors}
+    originals = {m.origin_id for m in mirrors if m.origin == "zoho" and m.mirror_id}
+    return bool(listed - known) or (policy.deletes and not originals <= listed)
+
+
 def decide_attachments(mirrors: Sequence[AttachmentMirror], jira: Sequence[AttachmentView],
                        zoho: Sequence[AttachmentView], policy: AttachmentPolicy
                        ) -> list[Intent]:

@@ -102,7 +102,7 @@ async def test_crash_after_the_upload_records_the_mirror_without_a_second_copy(
         world: World) -> None:
     """The file reached Zoho, then the process died before the mirror row was committed:
     the retry finds the upload by name and size instead of uploading it again."""
-    engine, link = await linked(world, sci(attachments=True))
+    _engine, link = await linked(world, sci(attachments=True))
     content = b"only once" * 100
     file_id = jira_attaches(world, link.jira_issue_key, "once.bin", content)
     copy = CopyAttachment(origin="jira", origin_id=file_id, name="once.bin", size=len(content))
@@ -122,3 +122,12 @@ async def test_crash_after_the_upload_records_the_mirror_without_a_second_copy(
     (mirror,) = await world.store.attachment_mirrors(link.id)
     assert (mirror.origin_id, mirror.mirror_id) == (file_id, uploaded)
     assert mirror.sha256 == hashlib.sha256(content).hexdigest()
+
+
+async def test_the_poll_finds_a_file_attached_to_an_unchanged_record(world: World) -> None:
+    engine, link = await linked(world, sci(attachments=True))
+    await engine.poll()  # the new record has had its pass
+    await crm_attaches(world, link.zoho_record_id, "seen.txt", b"by the poll")
+    assert await engine.poll() == 1
+    assert list(jira_files(world, link.jira_issue_key)) == ["seen.txt"]
+    assert await engine.poll() == 0  # known now: no further passes

@@ -4,7 +4,12 @@ deletes following the original or not."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.sync.attachments import AttachmentPolicy, AttachmentView, decide_attachments
+from bridge.sync.attachments import (
+    AttachmentPolicy,
+    AttachmentView,
+    decide_attachments,
+    zoho_files_changed,
+)
 from bridge.sync.intents import (
     CopyAttachment,
     DeleteAttachmentCopy,
@@ -143,3 +148,11 @@ def test_each_file_is_handled_once_and_a_second_pass_changes_nothing(
                 mirrors.append(row(intent.origin, intent.origin_id, "", intent.name,
                                    intent.size))
     assert decide_attachments(mirrors, jira_now, zoho_now, POLICY) == []
+
+
+def test_a_zoho_file_list_needs_a_pass_for_new_files_and_followed_deletions_only() -> None:
+    mirrors = [row("zoho", "z1", "11"), row("jira", "10", "z9"), row("zoho", "z2", "")]
+    assert not zoho_files_changed(mirrors, {"z1", "z9", "z2"}, POLICY)
+    assert zoho_files_changed(mirrors, {"z1", "z9", "z2", "z3"}, POLICY)
+    assert not zoho_files_changed(mirrors, {"z9"}, POLICY)  # deletes do not follow
+    assert zoho_files_changed(mirrors, {"z9"}, AttachmentPolicy(deletes=True))
