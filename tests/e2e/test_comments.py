@@ -13,7 +13,7 @@ from tests.e2e.conftest import DaemonProcess, Remote
 from tests.e2e.test_sync import crm_sci, issue_for, projects_sci, until
 
 ANN = "5b10ac8d82e05b22cc7d4ef5"  # a person in the Jira simulator, not the bridge
-BURST = 20
+BURST = 50
 
 
 async def linked_case(remote: Remote, subject: str) -> tuple[Any, str]:
@@ -54,7 +54,7 @@ async def test_burst_of_comments_arrives_once_each_in_order_and_notes_come_back(
     issue, record = await linked_case(remote, "Comment burst")
     for n in range(BURST):
         await person_comments(remote, issue.key, f"update {n:02d}")
-    copies = await until(lambda: all_copied(remote, record), timeout=30)
+    copies = await until(lambda: all_copied(remote, record), timeout=90)
     assert copies == [f"update {n:02d}" for n in range(BURST)]
 
     note = await remote.crm.add_note("Cases", record, "Called the customer")
@@ -83,7 +83,7 @@ async def test_sigkill_during_a_comment_burst_copies_each_comment_once(
     bridge.kill()
     bridge.start()
 
-    copies = await until(lambda: all_copied(remote, record), timeout=30)
+    copies = await until(lambda: all_copied(remote, record), timeout=90)
     await anyio.sleep(2)
     assert copies == [f"step {n:02d}" for n in range(BURST)]
     assert await copied_notes(remote, record) == copies
