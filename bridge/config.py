@@ -141,6 +141,8 @@ class UiConfig(Base, frozen=True, kw_only=True):
     trusted_proxies: list[str] = []
     login_attempts: Annotated[int, Meta(ge=1)] = 5  # failed sign-ins per address and window
     login_window: Annotated[float, Meta(gt=0)] = 300.0
+    # The issue panel re-reads a link's associated records when its copy is older than this.
+    associated_max_age: Annotated[float, Meta(ge=0)] = 600.0
 
     def __post_init__(self) -> None:
         names = [user.name for user in self.user]

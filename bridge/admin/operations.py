@@ -9,6 +9,7 @@ record search and previews) use the daemon's shared connections directly.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -25,6 +26,7 @@ from bridge.admin.views import (
     MIN_SEARCH,
     RECORD_ID_PATTERN,
     ActorView,
+    AssociatedRecords,
     ConnectionStatus,
     DeadLetterView,
     Health,
@@ -47,9 +49,9 @@ from bridge.engine.engine import NotReady, SciEngine
 from bridge.engine.wiring import zoho_side
 from bridge.runtime import Runtime
 from bridge.sci import SciConfig
-from bridge.sides.base import SideError, ZohoSide
+from bridge.sides.base import AssociatedGroup, SideError, ZohoSide
 from bridge.store import DeadLetter, Link, SciRecord, StoreError, SyncEntry
-from bridge.store.base import ConnectionKind
+from bridge.store.base import CachedAssociated, ConnectionKind
 from bridge.sync import keys
 from bridge.sync.model import ZohoSnapshot
 from bridge.tokens import StoreTokenStore
@@ -322,7 +324,7 @@ async def panel(runtime: Runtime, issue_key: str) -> Panel:
     """What the issue panel shows: the issue, the SCIs that apply, the links with records."""
     issue = await _issue(runtime, issue_key)
     return Panel(issue=issue, scis=_panel_scis(runtime, issue),
-                 links=[await _with_record(runtime, view)
+                 links=[await _with_associated(runtime, await _with_record(runtime, view))
                         for view in await links_for_issue(runtime, issue.key)])
 
 
@@ -386,7 +388,19 @@ async def refresh(runtime: Runtime, link_id: str) -> LinkView:
         await engine.refresh(link_id)
 
     await _ask(runtime, found.sci_id, work)
-    return await _link_view(runtime, await _link(runtime, link_id))
+    view = await _link_view(runtime, await _link(runtime, link_id))
+    return await _with_associated(runtime, view, fresh=True)
+
+
+async def associated(runtime: Runtime, link_id: str) -> AssociatedRecords:
+    """The linked record's related lists: the cached copy while it is younger than
+    ``ui.associated_max_age``, else read from Zoho now."""
+    found = await _link(runtime, link_id)
+    sci = _running_sci(runtime, found.sci_id)
+    if not sci.associated_records:
+        raise Refused(f"SCI {sci.id} does not show associated records (associated_records "
+                      "is off)")
+    return await _associated(runtime, sci, found.id, found.zoho_record_id, fresh=False)
 
 
 async def links_for_issue(runtime: Runtime, issue_key: str) -> list[LinkView]:
@@ -550,6 +564,42 @@ async def _with_record(runtime: Runtime, view: LinkView) -> LinkView:
         return msgspec.structs.replace(
             view, record_problem=f"Zoho record {view.zoho_record_id} cannot be read")
     return msgspec.structs.replace(view, record=_preview(sci, record))
+
+
+async def _with_associated(runtime: Runtime, view: LinkView, *,
+                           fresh: bool = False) -> LinkView:
+    """The link with its associated records when its SCI shows them."""
+    sci = next((s for s in runtime.config.sci if s.id == view.sci_id), None)
+    if sci is None or not sci.associated_records:
+        return view
+    records = await _associated(runtime, sci, view.id, view.zoho_record_id, fresh=fresh)
+    return msgspec.structs.replace(view, associated=records)
+
+
+async def _associated(runtime: Runtime, sci: SciConfig, link_id: str, record_id: str, *,
+                      fresh: bool) -> AssociatedRecords:
+    """Read through the per-link cache; a failed read keeps the older copy beside the
+    reason."""
+    cached = await runtime.store.get_associated(link_id)
+    if cached is not None and not fresh and \
+            time.time() - cached.fetched_at < runtime.config.ui.associated_max_age:
+        return _cached_records(cached)
+    try:
+        groups = await (await _zoho(runtime, sci)).associated(record_id)
+    except (Refused, RemoteError, SideError) as exc:
+        problem = _remote_problem(sci, exc) if isinstance(exc, RemoteError) else str(exc)
+        older = _cached_records(cached) if cached else AssociatedRecords(link_id=link_id)
+        return msgspec.structs.replace(older, problem=problem)
+    fetched = CachedAssociated(link_id=link_id, fetched_at=time.time(),
+                               payload=msgspec.json.encode(groups))
+    await runtime.store.put_associated(fetched)
+    return AssociatedRecords(link_id=link_id, fetched_at=fetched.fetched_at, groups=groups)
+
+
+def _cached_records(cached: CachedAssociated) -> AssociatedRecords:
+    return AssociatedRecords(
+        link_id=cached.link_id, fetched_at=cached.fetched_at,
+        groups=msgspec.json.decode(cached.payload, type=list[AssociatedGroup]))
 
 
 async def _ask(runtime: Runtime, sci_id: str, work: Callable[[SciEngine], Awaitable[T]]) -> T:

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from bridge.sci import SciConfig
+from bridge.sides.base import AssociatedGroup
 from bridge.store import SyncEntry
 
 # A Jira issue key as people type it (any case; SUP-12) and a Zoho record id.
@@ -147,6 +148,15 @@ class RecordPreview(View, frozen=True, kw_only=True):
     fields: list[PreviewField] = []
 
 
+class AssociatedRecords(View, frozen=True, kw_only=True):
+    """A linked record's related lists, read through the per-link cache."""
+
+    link_id: str
+    fetched_at: float = 0.0  # when they were read from Zoho (0: never)
+    groups: list[AssociatedGroup] = []
+    problem: str = ""  # why the latest read failed (groups then hold the older copy, if any)
+
+
 class LinkView(View, frozen=True, kw_only=True):
     id: str
     sci_id: str
@@ -163,6 +173,7 @@ class LinkView(View, frozen=True, kw_only=True):
     history: list[SyncEntry] = []  # newest first
     record: RecordPreview | None = None  # filled on the panel (a live read)
     record_problem: str = ""  # why the record could not be read
+    associated: AssociatedRecords | None = None  # on the panel, when the SCI shows them
 
 
 class Panel(View, frozen=True, kw_only=True):

@@ -53,6 +53,22 @@ class AttachmentSide(Protocol):
         """Delete it; one already gone is fine."""
 
 
+class AssociatedItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One related record as the issue panel lists it, with where to open it in Zoho."""
+
+    id: str
+    title: str
+    subtitle: str = ""
+    url: str = ""
+
+
+class AssociatedGroup(msgspec.Struct, frozen=True, kw_only=True):
+    """One related list of a record (stage history, open tasks, comments …)."""
+
+    name: str
+    items: list[AssociatedItem] = []
+
+
 class ZohoSide(Protocol):
     system: str
 
@@ -101,6 +117,9 @@ class ZohoSide(Protocol):
     async def search(self, text: str, limit: int) -> list[ZohoSnapshot]:
         """The record with id ``text`` first (if any), then records matching ``text``."""
 
+    async def associated(self, record_id: str) -> list[AssociatedGroup]:
+        """The record's related lists (read-only, for display)."""
+
 
 def kind_for_zoho_type(data_type: str) -> FieldKind:
     """Zoho CRM ``data_type`` → the conversion kind."""
@@ -113,6 +132,11 @@ _ZOHO_TYPES: dict[str, FieldKind] = {
     "currency": "number", "decimal": "number", "bigint": "number", "percent": "number",
     "boolean": "boolean", "ownerlookup": "user", "userlookup": "user", "lookup": "lookup",
 }
+
+
+def size_text(size: int) -> str:
+    """A file size as people read it (``812 B``, ``9.5 KB``)."""
+    return f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} B"
 
 
 def requested_fields(*groups: Sequence[str]) -> list[str]:

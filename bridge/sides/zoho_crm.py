@@ -13,7 +13,9 @@ from adapters.zoho.crm.client import (
     ZohoCrmError,
     parse_zoho_time,
 )
+from bridge.sides import crm_related
 from bridge.sides.base import (
+    AssociatedGroup,
     SideError,
     StaleWrite,
     ZohoMetadata,
@@ -33,6 +35,8 @@ TITLE_FIELDS = ("Subject", "Deal_Name", "Account_Name", "Campaign_Name", "Event_
 
 
 COPY_TITLE = "From Jira"
+# A related list the API cannot read (a web-only list) answers one of these: leave it out.
+UNREADABLE_LIST = ("NOT_SUPPORTED", "INVALID_URL_PATTERN")
 
 
 class CrmSide:
@@ -59,8 +63,8 @@ class CrmSide:
                          for v in values)
         return ZohoMetadata(str(org.get("time_zone") or "UTC"), statuses, kinds)
 
-    def record_url(self, record_id: str) -> str:
-        return f"{self._web}/crm/tab/{self.module}/{record_id}"
+    def record_url(self, record_id: str, module: str = "") -> str:
+        return f"{self._web}/crm/tab/{module or self.module}/{record_id}"
 
     async def snapshot(self, record_id: str) -> ZohoSnapshot | None:
         record = await self.client.record(self.module, record_id)
@@ -82,6 +86,33 @@ class CrmSide:
         exact = await self.snapshot(text) if text.isdigit() else None
         found = [self._snapshot(r) for r in await self.client.search(self.module, word=text)]
         return first_matches(exact, found, limit)
+
+    async def associated(self, record_id: str) -> list[AssociatedGroup]:
+        """The module's visible related lists (from Zoho's related-list metadata), in
+        Zoho's order."""
+        lists = [entry for entry in await self.client.related_lists(self.module)
+                 if entry.get("visible", True)]
+        lists.sort(key=lambda entry: int(entry.get("sequence_number") or 0))
+        groups = [await self._group(record_id, entry) for entry in lists]
+        return [g for g in groups if g is not None]
+
+    async def _group(self, record_id: str, entry: Mapping[str, Any]) -> AssociatedGroup | None:
+        name = str(entry["api_name"])
+        module = str((entry.get("module") or {}).get("api_name") or name)
+        try:
+            rows = await self.client.related(
+                self.module, record_id, name, crm_related.fields_of(name, TITLE_FIELDS))
+        except ZohoCrmError as exc:
+            if exc.code in UNREADABLE_LIST:
+                return None
+            raise
+        parent = self.record_url(record_id)
+        items = [crm_related.item(name, row, parent_url=parent, module=module,
+                                  open_url=lambda m, i: self.record_url(i, m),
+                                  title_fields=TITLE_FIELDS)
+                 for row in crm_related.shown(name, rows)]
+        label = crm_related.GROUP_NAMES.get(name) or str(entry.get("display_label") or name)
+        return AssociatedGroup(name=label, items=items)
 
     async def changed_since(self, since: float) -> list[ZohoSnapshot]:
         # Zoho keeps whole seconds and answers "modified after": step back one second and

@@ -11,7 +11,14 @@ from adapters.jira import adf
 from adapters.zoho.projects import ZohoProjectsClient
 from adapters.zoho.projects.errors import ZohoProjectsError
 from adapters.zoho.projects.views import Comment, ProjectRef, RecordRef, WorkItem
-from bridge.sides.base import SideError, ZohoMetadata, first_matches
+from bridge.sides.base import (
+    AssociatedGroup,
+    AssociatedItem,
+    SideError,
+    ZohoMetadata,
+    first_matches,
+    size_text,
+)
 from bridge.sync.comments import CommentView
 from bridge.sync.convert import FieldKind, parse_time
 from bridge.sync.model import ZohoSnapshot
@@ -48,10 +55,37 @@ class ProjectsSide:
         return ZohoMetadata(zone, tuple(ZohoStatus(s.name, s.is_closed_type)
                                         for s in statuses), dict(KNOWN_KINDS))
 
-    def record_url(self, record_id: str) -> str:
-        entity = "task" if self.kind == "tasks" else "bug"
+    def record_url(self, record_id: str, kind: str = "") -> str:
+        entity = "task" if (kind or self.kind) == "tasks" else "bug"
         return (f"{self._web}/portal/{self.where.portal_id}#{entity}detail/"
                 f"{self.where.project_id}/{record_id}")
+
+    async def associated(self, record_id: str) -> list[AssociatedGroup]:
+        """Associated issues (of a task) or tasks (of an issue), comments, followers and
+        attachments; comments, followers and attachments open the task/issue itself."""
+        related = await self.client.related(self._ref(record_id))
+        here = self.record_url(record_id)
+        other = "issues" if self.kind == "tasks" else "tasks"
+        return [
+            AssociatedGroup(name=f"Associated {other}", items=[
+                AssociatedItem(id=i.id, title=i.name, url=self.record_url(i.id, other),
+                               subtitle=" · ".join(filter(None, (
+                                   i.prefix, i.status.name if i.status else ""))))
+                for i in related.associated]),
+            AssociatedGroup(name="Comments", items=[
+                AssociatedItem(id=c.id, title=_comment_view(c).text.split("\n")[0],
+                               subtitle=" · ".join(filter(None, (
+                                   c.added_by.name if c.added_by else "", c.created_time))),
+                               url=here)
+                for c in related.comments]),
+            AssociatedGroup(name="Followers", items=[
+                AssociatedItem(id=f.zpuid or str(f.zuid or ""), title=f.name or f.email,
+                               subtitle=f.email, url=here)
+                for f in related.followers]),
+            AssociatedGroup(name="Attachments", items=[
+                AssociatedItem(id=a.id, title=a.name, subtitle=size_text(a.size), url=here)
+                for a in related.attachments]),
+        ]
 
     async def snapshot(self, record_id: str) -> ZohoSnapshot | None:
         try:

@@ -138,6 +138,14 @@ class UnitOfWork(Record, frozen=True):
     unfiled: Sequence[AttachmentMirror] = ()  # attachment pairs forgotten
 
 
+class CachedAssociated(Record, frozen=True):
+    """A link's associated records as last read from Zoho (``payload``: encoded groups)."""
+
+    link_id: str
+    fetched_at: float
+    payload: bytes
+
+
 class ApiToken(Record, frozen=True):
     """An admin API token; the token itself is shown once and only its hash is kept."""
 
@@ -181,6 +189,8 @@ class Store(Protocol):
 
     async def comment_mirrors(self, link_id: str) -> list[CommentMirror]: ...
     async def attachment_mirrors(self, link_id: str) -> list[AttachmentMirror]: ...
+    async def get_associated(self, link_id: str) -> CachedAssociated | None: ...
+    async def put_associated(self, cached: CachedAssociated) -> None: ...
 
     # cursors
     async def get_cursor(self, sci_id: str, name: str) -> str | None: ...

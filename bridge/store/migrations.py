@@ -152,6 +152,13 @@ CREATE TABLE attachment_mirrors (
     PRIMARY KEY (link_id, origin, origin_id)
 );
 """),
+    (7, "associated records shown on the issue panel, cached per link", """
+CREATE TABLE associated_cache (
+    link_id TEXT PRIMARY KEY REFERENCES links(id) ON DELETE CASCADE,
+    fetched_at REAL NOT NULL,
+    payload BLOB NOT NULL
+);
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -30,6 +30,7 @@ from actors.backoff import Backoff
 from bridge.secretbox import SecretBox
 from bridge.store.base import (
     ApiToken,
+    CachedAssociated,
     Connection,
     DeadLetter,
     InboxItem,
@@ -325,6 +326,19 @@ class SqliteStore:
                                  origin_id=r["origin_id"], mirror_id=r["mirror_id"],
                                  sha256=r["sha256"], name=r["name"], size=r["size"])
                 for r in rows]
+
+    async def get_associated(self, link_id: str) -> CachedAssociated | None:
+        rows = await self._read("SELECT * FROM associated_cache WHERE link_id = ?", (link_id,))
+        return CachedAssociated(link_id=link_id, fetched_at=rows[0]["fetched_at"],
+                                payload=bytes(rows[0]["payload"])) if rows else None
+
+    async def put_associated(self, cached: CachedAssociated) -> None:
+        # A link deleted meanwhile leaves nothing to cache (the foreign key would refuse).
+        await self._write(
+            "INSERT INTO associated_cache SELECT id, ?, ? FROM links WHERE id = ? "
+            "ON CONFLICT(link_id) DO UPDATE SET fetched_at = excluded.fetched_at, "
+            "payload = excluded.payload",
+            (cached.fetched_at, cached.payload, cached.link_id))
 
     # -- cursors --------------------------------------------------------------------
     async def get_cursor(self, sci_id: str, name: str) -> str | None:

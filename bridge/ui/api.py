@@ -197,6 +197,10 @@ async def refresh_link(request: web.Request) -> web.Response:
     return _json(await ops.refresh(request.app[RUNTIME], request.match_info["link_id"]))
 
 
+async def link_associated(request: web.Request) -> web.Response:
+    return _json(await ops.associated(request.app[RUNTIME], request.match_info["link_id"]))
+
+
 def add_routes(app: web.Application) -> None:
     api = "/api/v1"
     app.router.add_get(f"{api}/openapi.json", openapi)
@@ -220,3 +224,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{api}/links/{{link_id}}", get_link)
     app.router.add_delete(f"{api}/links/{{link_id}}", delete_link)
     app.router.add_post(f"{api}/links/{{link_id}}/refresh", refresh_link)
+    app.router.add_get(f"{api}/links/{{link_id}}/associated", link_associated)

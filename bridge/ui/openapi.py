@@ -13,6 +13,7 @@ from bridge.admin.operations import MAX_ID
 from bridge.admin.views import (
     ISSUE_KEY_PATTERN,
     MIN_SEARCH,
+    AssociatedRecords,
     ConnectionStatus,
     DeadLetterView,
     LinkRequest,
@@ -36,7 +37,7 @@ _MODELS: dict[str, Any] = {
     "Scis": list[SciSummary], "Sci": SciDetail, "SyncRequest": SyncRequest,
     "History": list[SyncEntry], "DeadLetters": list[DeadLetterView], "Replay": ReplayResult,
     "Panel": Panel, "Records": list[RecordPreview], "Link": LinkView, "Links": list[LinkView],
-    "LinkRequest": LinkRequest, "Unlinked": Unlinked,
+    "LinkRequest": LinkRequest, "Unlinked": Unlinked, "Associated": AssociatedRecords,
 }
 
 PROBLEM = {
@@ -149,6 +150,9 @@ def _link_paths(sci: dict[str, Any]) -> dict[str, Any]:
                                  tag=panel)},
         "/api/v1/links/{link_id}/refresh": {"post": _operation(
             "Refresh link", "Link", errors=(404, 409), parameters=[link], tag=panel)},
+        "/api/v1/links/{link_id}/associated": {"get": _operation(
+            "Associated records", "Associated", errors=(404, 409), parameters=[link],
+            tag=panel)},
     }
 
 

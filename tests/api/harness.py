@@ -45,7 +45,7 @@ SCIS: list[dict[str, Any]] = [
               "status_when_met": "In Progress", "status_when_not_met": "To Do"}},
     {"id": "engineering-deals", "name": "Engineering ⇄ Deals", "mode": "display",
      "jira_projects": ["ENG"], "zoho": {"system": "crm", "module": "Deals"},
-     "preview_fields": ["Deal_Name", "Stage", "Amount"]},
+     "preview_fields": ["Deal_Name", "Stage", "Amount"], "associated_records": True},
     # Disabled, so no actor retries its dead letters while a test looks at them.
     {"id": "legacy-invoices", "name": "Legacy invoices", "mode": "one_way", "enabled": False,
      "jira_projects": ["SUP"], "jira_issue_type": "Bug",

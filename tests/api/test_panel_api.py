@@ -13,7 +13,7 @@ PANEL_ENDPOINTS = [
     ("GET", "/api/v1/panel/SUP-1"), ("GET", "/api/v1/panel/SUP-1/search"),
     ("GET", "/api/v1/issues/SUP-1/links"), ("POST", "/api/v1/links"),
     ("GET", "/api/v1/links/abc"), ("DELETE", "/api/v1/links/abc"),
-    ("POST", "/api/v1/links/abc/refresh"),
+    ("POST", "/api/v1/links/abc/refresh"), ("GET", "/api/v1/links/abc/associated"),
 ]
 SCI_LINKS = ("GET", "/api/v1/scis/support-cases/links")
 
@@ -107,6 +107,38 @@ async def test_link_refresh_unlink_through_the_actor(tmp_path: Path) -> None:
         assert await api.runtime.store.get_link(made["id"]) is None
         status, _ = await api.call("GET", f"/api/v1/links/{made['id']}")
         assert status == 404
+
+
+async def test_associated_records_are_cached_per_link_and_refreshed(tmp_path: Path) -> None:
+    async with api_client(tmp_path) as api:
+        _, found = await api.call("GET", "/api/v1/panel/ENG-1/search",
+                                  params={"sci": "engineering-deals", "q": "acme"})
+        status, made = await api.call("POST", "/api/v1/links", json={
+            "sci_id": "engineering-deals", "issue_key": "ENG-1",
+            "record_id": found[0]["record_id"]})
+        assert status == 201, made
+        status, first = await api.call("GET", f"/api/v1/links/{made['id']}/associated")
+        assert status == 200, first
+        groups = {g["name"]: g["items"] for g in first["groups"]}
+        assert list(groups) == ["Stage History", "Contact Roles", "Open tasks", "Notes",
+                                "Attachments"]
+        assert [i["title"] for i in groups["Stage History"]] == ["Qualification"]
+        assert first["fetched_at"] > 0 and first["problem"] == ""
+
+        _, cached = await api.call("GET", f"/api/v1/links/{made['id']}/associated")
+        assert cached["fetched_at"] == first["fetched_at"]  # read from the cache
+        _, panel = await api.call("GET", "/api/v1/panel/ENG-1")
+        assert panel["links"][0]["associated"]["groups"] == first["groups"]
+        status, refreshed = await api.call("POST", f"/api/v1/links/{made['id']}/refresh")
+        assert status == 200
+        assert refreshed["associated"]["fetched_at"] > first["fetched_at"]
+
+        record = await case_id(api, "Invoices fail to export")
+        _, plain = await api.call("POST", "/api/v1/links", json={
+            "sci_id": "support-cases", "issue_key": "SUP-1", "record_id": record})
+        status, body = await api.call("GET", f"/api/v1/links/{plain['id']}/associated")
+        assert status == 409 and "associated_records is off" in body["detail"]
+        assert plain.get("associated") is None
 
 
 async def test_linking_is_refused_with_a_clear_reason(tmp_path: Path) -> None:

@@ -106,3 +106,27 @@ def test_unknown_issue_and_home_lookup(page: Page, server: LiveServer) -> None:
     response = page.goto(f"{server.url}/panel/SUP-999")
     assert response is not None and response.status == 404
     expect(page.get_by_text("no Jira issue SUP-999")).to_be_visible()
+
+
+def test_associated_records_expand_with_open_links(page: Page, server: LiveServer,
+                                                   screenshot) -> None:
+    open_panel(page, server, "ENG-1")
+    card = page.get_by_role("article", name="Engineering ⇄ Deals")
+    card.get_by_label("Link a Zoho CRM record").fill("acme")
+    card.get_by_role("button", name="Search").click()
+    result = page.locator("ul.results li", has_text="Acme renewal")
+    record_id = result.locator("code").inner_text()
+    result.get_by_role("button", name="Link").click()
+
+    linked = page.get_by_role("article", name=f"Linked record {record_id}")
+    groups = linked.get_by_role("region", name="Associated records")
+    history = groups.locator("details", has_text="Stage History (1)")
+    expect(history.get_by_text("Qualification")).to_be_hidden()
+    history.locator("summary").click()
+    expect(history.get_by_text("Qualification")).to_be_visible()
+    expect(history.get_by_role("link", name="Open")).to_have_attribute(
+        "href", re.compile(rf"/crm/tab/Deals/{record_id}$"))
+    empty = groups.locator("details", has_text="Attachments (0)")
+    empty.locator("summary").click()
+    expect(empty.get_by_text("No related records")).to_be_visible()
+    screenshot(page, "panel-associated")

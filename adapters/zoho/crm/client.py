@@ -375,11 +375,18 @@ class ZohoCrmClient:
         await self._call("DELETE", f"/{module}/{record_id}/Attachments/{attachment_id}")
 
     # -- related lists ----------------------------------------------------------------------
-    async def related(self, module: str, record_id: str, related_list: str
-                      ) -> list[dict[str, Any]]:
+    async def related_lists(self, module: str) -> list[dict[str, Any]]:
+        """The related lists a record of ``module`` shows (``api_name``, ``display_label``,
+        ``module``, ``visible``, ``sequence_number`` …)."""
+        answer = await self._call("GET", "/settings/related_lists", params={"module": module})
+        return list(answer.json().get("related_lists") or [])
+
+    async def related(self, module: str, record_id: str, related_list: str,
+                      fields: Sequence[str] = ()) -> list[dict[str, Any]]:
         """E.g. ``Stage_History``, ``Tasks``, ``Contact_Roles`` of a record."""
+        params = {"fields": ",".join(fields)} if fields else None
         answer = await self._call("GET", f"/{module}/{record_id}/{related_list}",
-                                  expect=(204,))
+                                  params=params, expect=(204,))
         return [] if answer.status == 204 else answer.json()["data"]
 
     # -- notification channels ----------------------------------------------------------------

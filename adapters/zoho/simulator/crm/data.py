@@ -67,6 +67,16 @@ RELATED_LISTS: dict[str, list[str]] = {
     "Cases": ["Tasks", "Notes", "Attachments"],
 }
 DEFAULT_RELATED = ["Tasks", "Notes", "Attachments"]
+# related list → (display label, the module its rows come from)
+RELATED_LIST_INFO: dict[str, tuple[str, str]] = {
+    "Stage_History": ("Stage History", "DealHistory"),
+    "Contact_Roles": ("Contact Roles", "Contacts"),
+    "Tasks": ("Tasks", "Tasks"),
+    "Notes": ("Notes", "Notes"),
+    "Attachments": ("Attachments", "Attachments"),
+}
+CONTACT_ROLES = {"5551500000000000001": "Decision Maker", "5551500000000000002": "Evaluator",
+                 "5551500000000000003": "Purchasing"}
 
 SAMPLES: dict[str, list[dict[str, Any]]] = {
     "Deals": [{"Deal_Name": "Acme renewal", "Stage": "Qualification", "Amount": 12000.0,
@@ -151,3 +161,15 @@ def _field_entry(module: str, base: str, index: int, api_name: str,
 
 _UI_TYPES = {"text": 1, "textarea": 3, "email": 25, "phone": 33, "website": 21,
              "picklist": 2, "currency": 36, "date": 24, "datetime": 333, "lookup": 133}
+
+
+def related_list_metadata(module: str) -> list[dict[str, Any]]:
+    """``/settings/related_lists`` entries of ``module`` (the keys the live service sends)."""
+    names = RELATED_LISTS.get(module, DEFAULT_RELATED)
+    return [{"id": f"{module_id(module)[:-3]}{900 + index}", "api_name": name,
+             "display_label": RELATED_LIST_INFO[name][0], "name": name,
+             "module": {"api_name": RELATED_LIST_INFO[name][1]}, "type": "default",
+             "href": f"{module}/{{ENTITYID}}/{name}", "visible": True,
+             "sequence_number": index + 1, "action": None, "connectedmodule": None,
+             "linkingmodule": None}
+            for index, name in enumerate(names)]

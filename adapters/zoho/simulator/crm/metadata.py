@@ -6,7 +6,12 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.zoho.simulator.crm.data import MODULES, field_metadata, module_id
+from adapters.zoho.simulator.crm.data import (
+    MODULES,
+    field_metadata,
+    module_id,
+    related_list_metadata,
+)
 from adapters.zoho.simulator.crm.records import API
 from adapters.zoho.simulator.crm.replies import CrmError, missing_param
 from adapters.zoho.simulator.crm.settings import CrmSettings
@@ -25,6 +30,7 @@ def routes(router: web.UrlDispatcher, settings: CrmSettings) -> None:
     router.add_get(f"{API}/org", org)
     router.add_get(f"{API}/settings/modules", modules)
     router.add_get(f"{API}/settings/fields", fields)
+    router.add_get(f"{API}/settings/related_lists", related_lists)
 
 
 async def current_user(request: web.Request) -> web.Response:
@@ -56,10 +62,18 @@ def _module(index: int, api: str, name: str) -> dict[str, Any]:
 
 
 async def fields(request: web.Request) -> web.Response:
+    return web.json_response({"fields": field_metadata(_module_param(request))})
+
+
+async def related_lists(request: web.Request) -> web.Response:
+    return web.json_response({"related_lists": related_list_metadata(_module_param(request))})
+
+
+def _module_param(request: web.Request) -> str:
     module = request.query.get("module", "")
     if not module:
         raise missing_param("module")
     if module not in MODULES:
         raise CrmError(400, "INVALID_MODULE", "the module name given seems to be invalid",
                        {"param_name": "module"})
-    return web.json_response({"fields": field_metadata(module)})
+    return module

@@ -24,6 +24,8 @@ class CrmStore:
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     attachments: dict[str, dict[str, Any]] = field(default_factory=dict)
     stage_history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # deal id → contact id → contact role id
+    contact_roles: dict[str, dict[str, str]] = field(default_factory=dict)
     deleted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     ids: IdSequence = field(default_factory=IdSequence)
     changes: ChangeLog = field(default_factory=ChangeLog)
