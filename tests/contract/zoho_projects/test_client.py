@@ -265,3 +265,19 @@ async def test_projects_side_search_by_name_and_by_id(zp: Zp) -> None:
     by_id = await side.search(found.id, limit=10)
     assert by_id[0].id == found.id
     assert await side.search("no such words", limit=10) == []
+
+
+async def test_the_projects_side_groups_associated_records_for_the_panel(zp: Zp) -> None:
+    design = zp.ref("tasks", "Design landing page")
+    side = ProjectsSide(zp.client, design.portal_id, design.project_id, "tasks",
+                        web_url="https://projects.example.test")
+    groups = {g.name: g.items for g in await side.associated(design.id)}
+    assert list(groups) == ["Associated issues", "Comments", "Followers", "Attachments"]
+    (bug,) = groups["Associated issues"]
+    assert bug.title == "Login button misaligned on Safari"
+    assert bug.url.endswith(f"#bugdetail/{design.project_id}/{bug.id}")
+    (comment,) = groups["Comments"]
+    assert comment.title == "First draft is in Figma."
+    assert comment.url.endswith(f"#taskdetail/{design.project_id}/{design.id}")
+    assert [f.title for f in groups["Followers"]] == ["Ada Admin", "Ben Builder"]
+    assert groups["Attachments"] == []
