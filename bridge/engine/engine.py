@@ -28,12 +28,14 @@ from bridge.engine.channels import ChannelRegistry
 from bridge.engine.comments import CommentWriter, comment_policy
 from bridge.engine.metrics import (
     CONFLICTS,
+    INBOX_DEPTH,
     LAST_POLL,
     OUTBOX_DEPTH,
     PARKED_ITEMS,
     POLL_INTERVAL,
     SYNC_ERRORS,
     SYNC_LATENCY,
+    track_queue_age,
 )
 from bridge.engine.state import LinkState
 from bridge.sci import SciConfig
@@ -211,6 +213,12 @@ class SciEngine:
     # -- triggers ---------------------------------------------------------------------------
     async def process_inbox(self) -> None:
         """Close every pending event: one pass per affected issue (a burst is one pass)."""
+        try:
+            await self._drain_inbox()
+        finally:
+            await self._update_gauges()
+
+    async def _drain_inbox(self) -> None:
         while items := await self._store.inbox_pending(self.sci.id, limit=200):
             by_issue: dict[str, list[int]] = defaultdict(list)
             deleted: set[str] = set()
@@ -271,6 +279,7 @@ class SciEngine:
                 handled += await self._poll_jira_side()
             if not self._auth_trouble:
                 self._report_problem("")
+            await self._update_gauges()
         if reason != "timer":
             summary = self.problem or f"{handled} change{'s' * (handled != 1)} from Zoho"
             await self._store.record_sync(self._entry("zoho_to_jira", started, handled,
@@ -726,7 +735,6 @@ class SciEngine:
                 continue
             if entry.next_attempt_at > self._clock() or not await self._run(entry):
                 return False
-        await self._update_gauges()
         return True
 
     async def _run(self, entry: OutboxItem) -> bool:
@@ -805,8 +813,13 @@ class SciEngine:
             self._report_problem(f"{exc.system} needs attention: {exc.message}")
 
     async def _update_gauges(self) -> None:
-        OUTBOX_DEPTH.labels(self.sci.id).set(await self._store.outbox_depth(self.sci.id))
-        PARKED_ITEMS.labels(self.sci.id).set(len(await self._store.parked_items(self.sci.id)))
+        sci, now = self.sci.id, self._clock()
+        OUTBOX_DEPTH.labels(sci).set(await self._store.outbox_depth(sci))
+        INBOX_DEPTH.labels(sci).set(await self._store.inbox_depth(sci))
+        PARKED_ITEMS.labels(sci).set(len(await self._store.parked_items(sci)))
+        for queue, age in (("inbox", await self._store.inbox_oldest_age(sci, now)),
+                           ("outbox", await self._store.outbox_oldest_age(sci, now))):
+            track_queue_age(sci, queue, now - age if age > 0 else None)
 
     # -- carrying out one intent ---------------------------------------------------------------
     async def _apply(self, intent: Intent, entry: OutboxItem) -> Effects:

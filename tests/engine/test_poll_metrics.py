@@ -1,15 +1,20 @@
-"""The poll gauges an operator alerts on: the interval, and when a poll last went through."""
+"""The gauges an operator alerts on: the poll interval, when a poll last went through, and
+how deep and how old the SCI's queues are."""
 
 import time
 
+import anyio
+import msgspec
+import pytest
 from prometheus_client import REGISTRY
 
+from bridge.engine.engine import NotReady
 from bridge.engine.metrics import LAST_POLL
 from tests.engine.conftest import World
 
 
-def sample(name: str) -> float | None:
-    return REGISTRY.get_sample_value(name, {"sci": "cases"})
+def sample(name: str, **labels: str) -> float | None:
+    return REGISTRY.get_sample_value(name, {"sci": "cases", **labels})
 
 
 async def test_a_poll_that_reads_zoho_records_its_time(world: World) -> None:
@@ -35,3 +40,29 @@ async def test_a_failed_poll_leaves_the_last_success_alone(world: World) -> None
     await engine.poll()
     after = sample("bridge_last_successful_poll_timestamp_seconds")
     assert after is not None and succeeded is not None and after >= succeeded
+
+
+async def test_a_delivery_stuck_behind_an_outage_shows_its_depth_and_age(world: World) -> None:
+    engine = world.build()
+    assert await engine.start()
+    issue = await world.jira.create_issue({"project": {"key": "SUP"},
+                                           "issuetype": {"name": "Task"}, "summary": "x"})
+    (record,) = await world.crm.insert("Cases", [{"Subject": "y"}])
+    await engine.link_manually(issue.key, str(record.id))
+    await world.jira.edit_issue(issue.key, fields={"summary": "edited in Jira"})
+    await world.store.inbox_append("jira", "d1", msgspec.json.encode(
+        {"webhookEvent": "jira:issue_updated", "issue": {"id": issue.id, "key": issue.key}}),
+        ["cases"])
+    world.crm_sim.faults.update({"error_rate": 1.0})
+    with pytest.raises(NotReady):
+        await engine.process_inbox()
+    assert sample("bridge_inbox_depth") == 1
+    first = sample("bridge_queue_age_seconds", queue="inbox")
+    await anyio.sleep(0.2)
+    later = sample("bridge_queue_age_seconds", queue="inbox")
+    assert first is not None and later is not None and later > first  # ages between passes
+    world.crm_sim.faults.update({"error_rate": 0.0})
+    await engine.process_inbox()
+    assert sample("bridge_inbox_depth") == 0
+    assert sample("bridge_queue_age_seconds", queue="inbox") == 0
+    assert sample("bridge_queue_age_seconds", queue="outbox") == 0
