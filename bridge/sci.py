@@ -35,11 +35,13 @@ class ZohoSource(_Base, frozen=True, kw_only=True):
     module: str
     portal_id: str = ""
     project_id: str = ""
+    workdrive_folder: str = ""  # Projects: the WorkDrive folder that receives copied files
 
     def __post_init__(self) -> None:
         if self.system == "crm":
-            if self.portal_id or self.project_id:
-                raise ValueError("portal_id/project_id only apply to Zoho Projects sources")
+            if self.portal_id or self.project_id or self.workdrive_folder:
+                raise ValueError("portal_id/project_id/workdrive_folder only apply to Zoho "
+                                 "Projects sources")
             return
         if not (self.portal_id and self.project_id):
             raise ValueError("Zoho Projects sources need portal_id and project_id")
@@ -141,8 +143,9 @@ class SciConfig(_Base, frozen=True, kw_only=True):
             return
         if self.status_sync and not self.status_field:
             raise ValueError("status_sync needs status_field (the Zoho status field)")
-        if self.attachments and self.zoho.system != "crm":
-            raise ValueError("attachments are synced with Zoho CRM records only")
+        if self.attachments and self.zoho.system == "projects" and not self.zoho.workdrive_folder:
+            raise ValueError("attachments with Zoho Projects need zoho.workdrive_folder (the id "
+                             "of the WorkDrive folder that receives files copied from Jira)")
         if (
             self.auto_create
             and self.zoho.system == "crm"

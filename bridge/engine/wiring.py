@@ -60,7 +60,8 @@ async def zoho_side(sci: SciConfig, connections: Connections) -> ZohoSide:
     if connections.projects is None:
         raise SideError("no Zoho Projects connection is configured ([zoho.projects])")
     return ProjectsSide(await connections.projects.projects_client(), source.portal_id,
-                        source.project_id, source.module)
+                        source.project_id, source.module,
+                        workdrive_folder=source.workdrive_folder)
 
 
 def fingerprint(sci: SciConfig, config: Config) -> str:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from adapters.jira import adf
 from adapters.zoho.projects import ZohoProjectsClient
 from adapters.zoho.projects.errors import ZohoProjectsError
-from adapters.zoho.projects.views import Comment, ProjectRef, RecordRef, WorkItem
+from adapters.zoho.projects.views import Attachment, Comment, ProjectRef, RecordRef, WorkItem
 from bridge.sides.base import (
     AssociatedGroup,
     AssociatedItem,
@@ -19,6 +19,7 @@ from bridge.sides.base import (
     first_matches,
     size_text,
 )
+from bridge.sync.attachments import AttachmentView
 from bridge.sync.comments import CommentView
 from bridge.sync.convert import FieldKind, parse_time
 from bridge.sync.model import ZohoSnapshot
@@ -37,12 +38,14 @@ class ProjectsSide:
     comment_label = "Zoho Projects comment"
 
     def __init__(self, client: ZohoProjectsClient, portal_id: str, project_id: str,
-                 kind: str, web_url: str = "") -> None:
+                 kind: str, web_url: str = "", workdrive_folder: str = "") -> None:
         self.client = client
         self.where = ProjectRef(portal_id, project_id)
         self.kind: Any = kind
+        self.workdrive_folder = workdrive_folder  # where uploaded copies are stored
         self._status_ids: dict[str, str] = {}
         self._web = web_url.rstrip("/") or client.api_base
+        self._listed: dict[str, Attachment] = {}  # attachment id → as last listed
 
     def _ref(self, record_id: str) -> RecordRef:
         return RecordRef(self.where.portal_id, self.where.project_id, self.kind, record_id)
@@ -165,6 +168,44 @@ class ProjectsSide:
         except ZohoProjectsError as exc:
             if exc.status != 404:
                 raise
+
+    # -- attachments: files in WorkDrive, associated with the task/issue ------------------------
+    async def attachments(self, record_id: str) -> list[AttachmentView]:
+        listed = await self.client.attachments(self._ref(record_id))
+        self._listed.update((a.id, a) for a in listed)
+        return [AttachmentView(id=a.id, name=a.name, size=a.size,
+                               created=parse_time(a.created_time).timestamp()
+                               if a.created_time else 0.0) for a in listed]
+
+    async def download_attachment(self, record_id: str, file: AttachmentView,
+                                  cap: int) -> AsyncIterator[bytes]:
+        listed = self._listed.get(file.id)
+        if listed is None:  # not listed by this process yet (a write replayed after restart)
+            await self.attachments(record_id)
+            listed = self._listed.get(file.id)
+        if listed is None:
+            raise SideError(f"attachment {file.name!r} is no longer on {self.kind} {record_id}")
+        async for chunk in self.client.download_attachment(listed, cap=cap):
+            yield chunk
+
+    async def upload_attachment(self, record_id: str, name: str,
+                                open_stream: Callable[[], IO[bytes]], size: int,
+                                cap: int) -> str:
+        if not self.workdrive_folder:
+            raise SideError("copying files to Zoho Projects needs zoho.workdrive_folder")
+        added = await self.client.upload_attachment(
+            self._ref(record_id), name, open_stream, size=size,
+            folder_id=self.workdrive_folder, cap=cap)
+        self._listed[added.id] = added
+        return added.id
+
+    async def delete_attachment(self, record_id: str, attachment_id: str) -> None:
+        try:
+            await self.client.delete_attachment(self._ref(record_id), attachment_id)
+        except ZohoProjectsError as exc:
+            if exc.status != 404:  # already gone: nothing left to delete
+                raise
+        self._listed.pop(attachment_id, None)
 
 
 def _comment_view(comment: Comment) -> CommentView:

@@ -97,7 +97,8 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                     CrmSide(crm, chosen.zoho.module, fields, chosen.status_field)
                     if chosen.zoho.system == "crm" else
                     ProjectsSide(projects, where.portal_id, where.project_id,
-                                 chosen.zoho.module))
+                                 chosen.zoho.module,
+                                 workdrive_folder=chosen.zoho.workdrive_folder))
                 return (JiraSide(jira, chosen.jira_projects[0], chosen.jira_issue_type,
                                  [m.jira for m in chosen.mappings]), zoho)
 

@@ -1,19 +1,22 @@
-"""Attachments between Jira issues and Zoho CRM records through the engine: each file
-arrives once each way with the same bytes, files over the cap are skipped and reported,
-deletions follow only when the SCI says so, and a crash after an upload copies nothing
-twice."""
+"""Attachments between Jira issues and Zoho CRM records (or Zoho Projects tasks, whose
+files live in WorkDrive) through the engine: each file arrives once each way with the same
+bytes, files over the cap are skipped and reported, deletions follow only when the SCI says
+so, and a crash after an upload copies nothing twice."""
 
 import hashlib
 import io
 
+import msgspec
+
+from adapters.zoho.projects.views import RecordRef
 from bridge.engine.engine import SciEngine
 from bridge.sci import SciConfig
-from bridge.store import Link, OutboxDraft, UnitOfWork
+from bridge.store import Link, OutboxDraft, SciRecord, UnitOfWork
 from bridge.sync import intents as wire
 from bridge.sync import keys
 from bridge.sync.intents import CopyAttachment
 from tests.engine.conftest import World, sci
-from tests.engine.test_engine_comments import ANN
+from tests.engine.test_engine_comments import ANN, projects_sci
 
 
 def jira_attaches(world: World, key: str, name: str, content: bytes) -> str:
@@ -131,3 +134,43 @@ async def test_the_poll_finds_a_file_attached_to_an_unchanged_record(world: Worl
     assert await engine.poll() == 1
     assert list(jira_files(world, link.jira_issue_key)) == ["seen.txt"]
     assert await engine.poll() == 0  # known now: no further passes
+
+
+async def projects_files(world: World, ref: RecordRef) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for attachment in await world.projects.attachments(ref):
+        digest = hashlib.sha256()
+        async for chunk in world.projects.download_attachment(attachment):
+            digest.update(chunk)
+        files[attachment.name] = digest.hexdigest()
+    return files
+
+
+async def test_projects_files_go_through_workdrive_once_each_way(world: World) -> None:
+    config = projects_sci(attachments=True, attachment_deletes=True, zoho={
+        "system": "projects", "module": "tasks", "portal_id": "p", "project_id": "q",
+        "workdrive_folder": "wd-folder-1"})
+    await world.store.put_sci(SciRecord(id="mobile", name="Mobile tasks", kind="projects",
+                                        definition=msgspec.json.encode(config)))
+    engine = world.build(config)
+    assert await engine.start()
+    task = await world.projects.create(world.project, "tasks", {"name": "Crash on start"})
+    issue = await world.jira.create_issue({"project": {"key": "ENG"},
+                                           "issuetype": {"name": "Task"}, "summary": "x"})
+    link = await engine.link_manually(issue.key, task.id)
+    ref = RecordRef(world.project.portal_id, world.project.project_id, "tasks", task.id)
+    jira_attaches(world, issue.key, "trace.log", b"frame\n" * 5000)
+    content = bytes(range(256)) * 40
+    await world.projects.upload_attachment(ref, "screen.png", lambda: io.BytesIO(content),
+                                           size=len(content), folder_id="wd-folder-1")
+    await engine.sync_link(link)
+    await engine.poll()  # the task's listing shows both files, both known: nothing more
+    assert jira_files(world, issue.key) == await projects_files(world, ref)
+    assert sorted(jira_files(world, issue.key)) == ["screen.png", "trace.log"]
+
+    original = next(m for m in await world.store.attachment_mirrors(link.id)
+                    if m.name == "trace.log")
+    await world.jira.delete_attachment(original.origin_id)
+    await engine.sync_link(link)
+    assert sorted(await projects_files(world, ref)) == ["screen.png"]
+    assert [m.name for m in await world.store.attachment_mirrors(link.id)] == ["screen.png"]

@@ -32,6 +32,11 @@ def sci(**overrides: Any) -> SciConfig:
         ({"rule": {"field": "Type", "operator": "equals", "status_when_met": "Done",
                    "status_when_not_met": "To Do"}}, "needs a value"),
         ({"attachment_max_bytes": 20 * 1024 * 1024}, "between 1 and 10 MB"),
+        ({"attachments": True, "zoho": {"system": "projects", "module": "tasks",
+                                        "portal_id": "1", "project_id": "2"}},
+         "need zoho.workdrive_folder"),
+        ({"zoho": {"system": "crm", "module": "Deals", "workdrive_folder": "f1"}},
+         "only apply to Zoho Projects"),
         ({"id": "bad id!"}, "may only hold"),
     ],
 )

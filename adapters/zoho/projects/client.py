@@ -277,6 +277,10 @@ class ZohoProjectsClient:
         associated = await self._call("POST", path, form=associate_form)
         return msgspec.convert(associated.json()["attachment"][0], Attachment)
 
+    async def delete_attachment(self, ref: RecordRef, attachment_id: str) -> None:
+        """Dissociate the file from the task/issue (WorkDrive keeps it)."""
+        await self._call("DELETE", f"{self._record_path(ref)}/attachments/{attachment_id}")
+
     async def download_attachment(self, attachment: Attachment, *,
                                   cap: int = DEFAULT_ATTACHMENT_CAP,
                                   chunk_size: int = 64 * 1024) -> AsyncIterator[bytes]:

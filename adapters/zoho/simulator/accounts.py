@@ -22,7 +22,8 @@ from aiohttp import web
 DEFAULT_SCOPES = ("ZohoCRM.modules.ALL", "ZohoCRM.settings.ALL", "ZohoCRM.org.READ",
                   "ZohoCRM.users.READ", "ZohoCRM.notifications.ALL", "ZohoCRM.coql.READ",
                   "ZohoProjects.portals.READ", "ZohoProjects.projects.READ",
-                  "ZohoProjects.tasks.ALL", "ZohoProjects.bugs.ALL", "WorkDrive.files.ALL",
+                  "ZohoProjects.tasks.ALL", "ZohoProjects.bugs.ALL", "ZohoPC.files.ALL",
+                  "WorkDrive.files.ALL",
                   "AaaServer.profile.Read")
 DEFAULT_USER = "admin@example.com"
 THROTTLED = {"error_description": "You have made too many requests continuously. Please try "

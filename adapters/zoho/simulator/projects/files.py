@@ -83,8 +83,16 @@ async def associate_entity(request: web.Request) -> web.Response:
     return web.json_response({"attachment": [attachment]})
 
 
+async def dissociate(request: web.Request) -> web.Response:
+    """``DELETE .../{tasks|issues}/{id}/attachments/{attachment}``."""
+    state, record = item_of(request)
+    state.dissociate(record, request.match_info["attachment"])
+    return web.Response(status=204)
+
+
 def add_routes(router: web.UrlDispatcher, root: str) -> None:
     router.add_get(root + ITEM + "/attachments", list_attachments)
+    router.add_delete(root + ITEM + "/attachments/{attachment}", dissociate)
     router.add_post(root + PROJECT + "/{module:issues|bugs}/{item}/attachments", associate_ids)
     router.add_post(root + PROJECT + "/attachments/{file}", associate_entity)
     router.add_post("/api/v1/upload", upload)

@@ -27,8 +27,7 @@ from .throttle import RollingThrottle
 ROOT = "/api/v3/portal/{portal}"
 _ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
 # Most specific path word first: the OAuth scope module it needs.
-_SCOPES = (("/attachments", "documents"), ("/upload", "documents"), ("/download", "documents"),
-           ("/timelogs", "timesheets"), ("/milestones", "milestones"), ("/bugs", "bugs"),
+_SCOPES = (("/timelogs", "timesheets"), ("/milestones", "milestones"), ("/bugs", "bugs"),
            ("/issues", "bugs"), ("/tasks", "tasks"), ("/tasklists", "tasklists"),
            ("/users", "users"), ("/settings", "projects"), ("/projects", "projects"),
            ("/portal", "portals"))
@@ -42,8 +41,15 @@ def url_pattern(path: str) -> str:
 
 
 def required_scope(method: str, path: str) -> tuple[str, str]:
-    module = next((name for word, name in _SCOPES if word in path), "portals")
-    prefix = "WorkDrive.files" if path.startswith("/api/v1/") else f"ZohoProjects.{module}"
+    """(scope prefix, operation): WorkDrive's own scope for its file transfers, Zoho's
+    "ZohoPC.files" for attaching files to tasks and issues, else the path's module."""
+    if path.startswith("/api/v1/"):
+        prefix = "WorkDrive.files"
+    elif "/attachments" in path:
+        prefix = "ZohoPC.files"
+    else:
+        prefix = "ZohoProjects." + next((name for word, name in _SCOPES if word in path),
+                                        "portals")
     return prefix, _OPERATIONS.get(method, "READ")
 
 

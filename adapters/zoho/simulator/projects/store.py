@@ -216,6 +216,14 @@ class ProjectsState:
         self.touch(record)
         return attachment
 
+    def dissociate(self, record: Record, attachment_id: str) -> None:
+        """The file leaves the task/issue; it stays in WorkDrive, as in Zoho."""
+        kept = [a for a in self.attachments.get(record["id"], []) if a["id"] != attachment_id]
+        if len(kept) == len(self.attachments.get(record["id"], [])):
+            raise not_found("attachment")
+        self.attachments[record["id"]] = kept
+        self.touch(record)
+
 
 def _ref_id(key: str, value: Any, id_key: str = "id") -> str:
     if isinstance(value, dict) and value.get(id_key):
