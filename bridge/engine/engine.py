@@ -335,11 +335,11 @@ class SciEngine:
         return handled
 
     async def _zoho_attachments(self) -> int:
-        """Attaching a file in Zoho changes neither the record nor a feed the bridge can
-        poll: each linked record's file list is compared with the mirror table instead."""
-        if not self.sci.attachments:
-            return 0
+        """Where attaching a file in Zoho changes neither the record nor a feed the bridge
+        can poll (CRM), each linked record's file list is compared with the mirror table."""
         _, zoho = self.sides
+        if not self.sci.attachments or zoho.files_modify_record:
+            return 0
         handled = 0
         for link in await self._store.list_links(self.sci.id):
             try:

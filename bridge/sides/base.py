@@ -71,6 +71,9 @@ class AssociatedGroup(msgspec.Struct, frozen=True, kw_only=True):
 
 class ZohoSide(Protocol):
     system: str
+    # Attaching a file modifies the record, so a poll of changed records finds it; when
+    # False the poll compares every linked record's file list instead.
+    files_modify_record: bool
 
     async def metadata(self) -> ZohoMetadata: ...
 

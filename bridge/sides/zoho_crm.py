@@ -42,6 +42,7 @@ UNREADABLE_LIST = ("NOT_SUPPORTED", "INVALID_URL_PATTERN")
 class CrmSide:
     system = "crm"
     comment_label = "Zoho CRM note"
+    files_modify_record = False
 
     def __init__(self, client: ZohoCrmClient, module: str, fields: Sequence[str],
                  status_field: str, web_url: str = "") -> None:

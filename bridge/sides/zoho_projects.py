@@ -36,6 +36,7 @@ KNOWN_KINDS: dict[str, FieldKind] = {
 class ProjectsSide:
     system = "projects"
     comment_label = "Zoho Projects comment"
+    files_modify_record = True  # associating a file bumps the task's last_modified_time
 
     def __init__(self, client: ZohoProjectsClient, portal_id: str, project_id: str,
                  kind: str, web_url: str = "", workdrive_folder: str = "") -> None:

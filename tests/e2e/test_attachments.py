@@ -1,6 +1,6 @@
-"""Attachments through the real daemon and Zoho CRM: a file crosses each way once and
-byte-identical, a 9.9 MB file passes without the daemon holding it in memory, and a file
-over the cap is skipped and reported."""
+"""Attachments through the real daemon with Zoho CRM and Zoho Projects: a file crosses each
+way once and byte-identical, a 9.9 MB file passes without the daemon holding it in memory,
+and a file over the cap is skipped and reported."""
 
 import hashlib
 import io
@@ -10,9 +10,10 @@ from pathlib import Path
 
 import anyio
 
+from adapters.zoho.projects.views import RecordRef
 from tests.e2e.conftest import DaemonProcess, Remote
 from tests.e2e.test_comments import linked_case
-from tests.e2e.test_sync import crm_sci, until
+from tests.e2e.test_sync import crm_sci, issue_for, projects_sci, until
 
 MB = 1024 * 1024
 
@@ -87,3 +88,38 @@ async def test_a_file_over_the_cap_is_skipped_and_reported(
     await anyio.sleep(3)  # later polls and passes do not report it again
     assert await reported() == summaries
     assert await crm_file(remote, record, "video.bin") is None
+
+
+async def projects_file(remote: Remote, ref: RecordRef, name: str) -> bytes | None:
+    for file in await remote.projects.attachments(ref):
+        if file.name == name:
+            chunks = remote.projects.download_attachment(file, cap=20 * MB)
+            return b"".join([chunk async for chunk in chunks])
+    return None
+
+
+async def test_projects_files_cross_each_way_through_workdrive(
+        remote: Remote, daemon: Callable[..., DaemonProcess]) -> None:
+    where = remote.project
+    daemon(projects_sci(where.project_id, where.portal_id, attachments="true"))
+    task = await remote.projects.create(where, "tasks", {"name": "Files via WorkDrive"})
+    ref = RecordRef(where.portal_id, where.project_id, "tasks", task.id)
+    issue = await until(lambda: issue_for(remote, "Files via WorkDrive"))
+
+    design = os.urandom(3 * MB)
+    await upload_to_jira(remote, issue.key, "design.pdf", design)
+    # Zoho Projects allows 100 requests per URL pattern in 2 minutes: look once a second.
+    assert await until(lambda: projects_file(remote, ref, "design.pdf"), timeout=60,
+                       interval=1) == design
+
+    log = b"adb logcat\n" * 2000
+    await remote.projects.upload_attachment(ref, "logcat.txt", lambda: io.BytesIO(log),
+                                            size=len(log), folder_id="wd-mobile-docs")
+    assert await until(lambda: jira_file(remote, issue.key, "logcat.txt"), timeout=60) == log
+
+    await anyio.sleep(3)  # polls keep listing both sides: nothing is copied twice or back
+    issue_now = await remote.jira.get_issue(issue.key, fields=["attachment"])
+    assert sorted(f["filename"] for f in issue_now.fields.get("attachment") or []) == [
+        "design.pdf", "logcat.txt"]
+    assert sorted(f.name for f in await remote.projects.attachments(ref)) == [
+        "design.pdf", "logcat.txt"]

@@ -13,14 +13,15 @@ from tests.e2e.conftest import DaemonProcess, Remote
 DELIVERIES = ["webhook", "poll", "both"]
 
 
-async def until(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
+async def until(check: Callable[[], Awaitable[Any]], timeout: float = 15.0,
+                interval: float = 0.1) -> Any:
     """Poll ``check`` until it returns something truthy; fail after ``timeout``."""
     with anyio.fail_after(timeout):
         while True:
             found = await check()
             if found:
                 return found
-            await anyio.sleep(0.1)
+            await anyio.sleep(interval)
 
 
 def crm_sci(**extra: str) -> str:
@@ -50,7 +51,7 @@ mode = "two_way"
 jira_projects = ["ENG"]
 jira_issue_type = "Task"
 zoho = {{ system = "projects", module = "tasks", portal_id = "{portal_id}", \
-project_id = "{project_id}" }}
+project_id = "{project_id}", workdrive_folder = "wd-mobile-docs" }}
 poll_interval = 1.0
 auto_create = true
 status_sync = true

@@ -164,7 +164,7 @@ async def test_projects_files_go_through_workdrive_once_each_way(world: World) -
     await world.projects.upload_attachment(ref, "screen.png", lambda: io.BytesIO(content),
                                            size=len(content), folder_id="wd-folder-1")
     await engine.sync_link(link)
-    await engine.poll()  # the task's listing shows both files, both known: nothing more
+    await engine.poll()  # the copy attached in Projects modified the task: a pass, no copy
     assert jira_files(world, issue.key) == await projects_files(world, ref)
     assert sorted(jira_files(world, issue.key)) == ["screen.png", "trace.log"]
 

@@ -168,6 +168,19 @@ async def test_workdrive_two_step_upload_and_streamed_download(zp: Zp) -> None:
     assert b"".join(chunks) == content and len(chunks) > 1
 
 
+async def test_a_file_near_the_cap_uploads_and_dissociates(zp: Zp) -> None:
+    ref = zp.ref("tasks", "Write launch copy")
+    content = b"\x00" * (10 * 1024 * 1024 - 1)
+    attachment = await zp.client.upload_attachment(
+        ref, "dump.bin", lambda: io.BytesIO(content), size=len(content), folder_id="wdfolder1")
+    assert attachment.size == len(content)
+    await zp.client.delete_attachment(ref, attachment.id)
+    assert await zp.client.attachments(ref) == []
+    with pytest.raises(ZohoProjectsError) as gone:
+        await zp.client.delete_attachment(ref, attachment.id)
+    assert gone.value.status == 404
+
+
 async def test_attachment_cap_is_enforced_before_transfer(zp: Zp) -> None:
     ref = zp.ref("tasks", "Write launch copy")
     calls = zp.sim.requests

@@ -84,7 +84,9 @@ class ZohoProjectsSimulator:
                 "project_ids": projects}
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[faults_middleware(self.faults), self._guard])
+        # Bodies up to the WorkDrive upload limit reach the handler, which answers F6016.
+        app = web.Application(middlewares=[faults_middleware(self.faults), self._guard],
+                              client_max_size=self.upload_limit + 1024 * 1024)
         app[STATE_KEY] = self.state
         app[files.UPLOAD_LIMIT_KEY] = self.upload_limit
         for module in (portal, records, files):
