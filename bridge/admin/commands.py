@@ -1,4 +1,4 @@
-"""Operator subcommands: SCIs, history, dead letters, API tokens, password hashes.
+"""Operator subcommands: SCIs, links, history, dead letters, API tokens, password hashes.
 
 They open the store file directly (SQLite in WAL mode is safe beside a running daemon) and
 call the same operations as the admin pages and API. Every listing takes ``--json``.
@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 import msgspec
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from actors.supervisor import Supervisor
@@ -23,7 +24,7 @@ from bridge import config as config_module
 from bridge.admin import operations as ops
 from bridge.admin.passwords import hash_password
 from bridge.admin.tokens import create_token
-from bridge.admin.views import DeadLetterView, SciSummary
+from bridge.admin.views import DeadLetterView, LinkView, SciSummary
 from bridge.runtime import Runtime
 from bridge.store import SqliteStore, SyncEntry
 from bridge.ui.format import ago, direction, when
@@ -113,6 +114,49 @@ def _features(item: SciSummary) -> str:
 def _latest(item: SciSummary) -> str:
     return "\n".join(f"{direction(e.direction)} {ago(e.finished_at)}: {e.changes} changes, "
                      f"{e.errors} errors" for e in item.latest) or "never"
+
+
+# -- links ------------------------------------------------------------------------------------
+async def _links(runtime: Runtime, args: argparse.Namespace) -> int:
+    if args.sci is not None:
+        found = await ops.links_for_sci(runtime, args.sci)
+        subject, title = f"SCI {args.sci}", f"Links of SCI {args.sci}"
+    else:
+        found = await ops.links_for_issue(runtime, args.issue)
+        key = ops.issue_key_of(args.issue)
+        subject, title = key, f"Links of {key}"
+    if args.json:
+        _print_json(found)
+        return 0
+    if not found:
+        _console().print(f"No links for {escape(subject)}.")
+        return 0
+    table = _table(title, ("ID", "SCI", "Jira issue", "Zoho record", "Origin", "Last sync",
+                           "Problems"))
+    for view in found:
+        table.add_row(view.id, escape(view.sci_id), view.jira_issue_key,
+                      escape(view.zoho_record_id), view.origin, _last_sync(view),
+                      _link_problems(view))
+    _console().print(table)
+    return 0
+
+
+def _last_sync(view: LinkView) -> str:
+    synced = f"synced {ago(view.synced_at)}" if view.synced_at else "not synced yet"
+    if view.last is None:
+        return synced
+    last = view.last
+    outcome = f"{last.errors} errors" if last.errors else f"{last.changes} changes"
+    return f"{synced}\n{direction(last.direction)} {ago(last.finished_at)}: {outcome}"
+
+
+def _link_problems(view: LinkView) -> str:
+    shown = [f"[red]{escape(problem)}[/red]" for problem in view.problems]
+    if view.parked:
+        shown.insert(0, "[red]parked: a write is a dead letter (replay it)[/red]")
+    if view.last is not None and view.last.errors and not view.problems:
+        shown.append(escape(view.last.summary))
+    return "\n".join(shown)
 
 
 # -- history ----------------------------------------------------------------------------------
@@ -230,6 +274,12 @@ def register(commands: Any) -> None:
 
     scis = with_config("scis", "list Smart Connected Items and their latest sync", _scis)
     scis.add_argument("--json", action="store_true", help="print JSON")
+
+    links = with_config("links", "list links of an SCI or of a Jira issue", _links)
+    subject = links.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--sci", help="the links of this SCI")
+    subject.add_argument("--issue", metavar="KEY", help="the links of this Jira issue (SUP-12)")
+    links.add_argument("--json", action="store_true", help="print JSON")
 
     history = with_config("history", "an SCI's sync history, newest first", _history)
     history.add_argument("sci", help="SCI id")

@@ -4,6 +4,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import anyio
@@ -14,7 +15,8 @@ from bridge.admin.tokens import authenticate, token_hash
 from bridge.cli import main
 from bridge.config import load
 from bridge.daemon import save_scis, secret_box
-from bridge.store import SqliteStore
+from bridge.engine import state as link_state
+from bridge.store import SqliteStore, SyncEntry
 from tests.api.harness import seed
 
 CONFIG = """
@@ -68,6 +70,81 @@ def test_scis_table_and_json(config_path: Path, capsys) -> None:
     (item,) = json.loads(out)
     assert item["id"] == "support-cases" and item["dead_letters"] == 2
     assert item["actor"]["state"] == "not_running"  # the CLI runs no actors
+
+
+@pytest.fixture
+def links(config_path: Path) -> dict[str, str]:
+    """Two links of support-cases: SUP-1 by hand (synced, with a problem), SUP-7 automatic."""
+    config = load(config_path, {})
+
+    async def prepare() -> dict[str, str]:
+        store = SqliteStore(config.database_path(), secret_box(config))
+        await store.open()
+        try:
+            manual = await store.create_link("support-cases", "10001", "SUP-1",
+                                             "5725767000000412001", "manual")
+            auto = await store.create_link("support-cases", "10007", "SUP-7",
+                                           "5725767000000412007", "auto")
+            now = time.time()
+            await store.put_synced_state(manual.id, link_state.dump(link_state.LinkState(
+                synced_at=now - 90, problems=["Zoho refused Priority 'Urgent' [INVALID_DATA]"])))
+            await store.record_sync(SyncEntry(
+                sci_id="support-cases", direction="jira_to_zoho", started_at=now - 91,
+                finished_at=now - 90, changes=0, errors=1, link_id=manual.id,
+                summary="jira:issue_updated SUP-1: Zoho refused Priority 'Urgent'"))
+            return {"SUP-1": manual.id, "SUP-7": auto.id}
+        finally:
+            await store.close()
+
+    return anyio.run(prepare)
+
+
+def test_links_of_an_sci_table_and_json(config_path: Path, links: dict[str, str],
+                                        capsys) -> None:
+    code, out, _ = run(capsys, "links", "--sci", "support-cases", "--config", str(config_path))
+    assert code == 0 and "Links of SCI support-cases" in out
+    for key, link_id in links.items():
+        assert key in out and link_id in out
+    assert "5725767000000412001" in out and "manual" in out and "auto" in out
+    assert "synced 1 min ago" in out and "not synced yet" in out
+    assert "Zoho refused Priority 'Urgent' [INVALID_DATA]" in out  # not eaten as markup
+    code, out, _ = run(capsys, "links", "--sci", "support-cases", "--json",
+                       "--config", str(config_path))
+    found = {view["jira_issue_key"]: view for view in json.loads(out)}
+    assert code == 0 and set(found) == {"SUP-1", "SUP-7"}
+    manual, auto = found["SUP-1"], found["SUP-7"]
+    assert manual["id"] == links["SUP-1"] and manual["sci_id"] == "support-cases"
+    assert manual["zoho_record_id"] == "5725767000000412001" and manual["origin"] == "manual"
+    assert manual["problems"] == ["Zoho refused Priority 'Urgent' [INVALID_DATA]"]
+    assert manual["last"]["errors"] == 1 and manual["synced_at"] > 0
+    assert auto["origin"] == "auto" and auto["read_only"] and auto["synced_at"] == 0
+
+
+def test_links_of_an_issue(config_path: Path, links: dict[str, str], capsys) -> None:
+    code, out, _ = run(capsys, "links", "--issue", "sup-7", "--config", str(config_path))
+    assert code == 0 and "Links of SUP-7" in out and links["SUP-7"] in out
+    assert links["SUP-1"] not in out
+    code, out, _ = run(capsys, "links", "--issue", "SUP-1", "--json",
+                       "--config", str(config_path))
+    assert [view["id"] for view in json.loads(out)] == [links["SUP-1"]]
+
+
+def test_links_empty_and_errors(config_path: Path, capsys) -> None:
+    code, out, _ = run(capsys, "links", "--sci", "support-cases", "--config", str(config_path))
+    assert code == 0 and out.strip() == "No links for SCI support-cases."
+    code, out, _ = run(capsys, "links", "--issue", "SUP-99", "--config", str(config_path))
+    assert code == 0 and out.strip() == "No links for SUP-99."
+    code, out, _ = run(capsys, "links", "--issue", "SUP-99", "--json",
+                       "--config", str(config_path))
+    assert code == 0 and json.loads(out) == []
+    code, out, err = run(capsys, "links", "--sci", "nope", "--config", str(config_path))
+    assert code == 1 and out == "" and err.strip() == "bridge: no SCI 'nope'"
+    code, _, err = run(capsys, "links", "--issue", "not a key", "--config", str(config_path))
+    assert code == 1 and "'not a key' is not a Jira issue key" in err
+    for both_or_neither in (["--sci", "support-cases", "--issue", "SUP-1"], []):
+        with pytest.raises(SystemExit) as exited:
+            main(["links", "--config", str(config_path), *both_or_neither])
+        assert exited.value.code == 2
 
 
 def test_history_filters(config_path: Path, capsys) -> None:
@@ -143,3 +220,4 @@ def test_hash_password_reads_stdin_and_prints_an_argon2_hash() -> None:
     empty = subprocess.run([sys.executable, "-m", "bridge", "hash-password"],
                            input="\n", capture_output=True, text=True)
     assert empty.returncode == 1 and "empty" in empty.stderr
+
