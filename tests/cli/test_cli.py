@@ -1,23 +1,26 @@
 """Operator CLI: listings (tables and --json), replay, tokens, password hashes."""
 
 import json
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import pytest
+import structlog
 from argon2 import PasswordHasher
 
-from bridge.admin.tokens import authenticate, token_hash
+from bridge.admin.tokens import authenticate, create_token, token_hash
 from bridge.cli import main
 from bridge.config import load
 from bridge.daemon import save_scis, secret_box
 from bridge.engine import state as link_state
 from bridge.store import SqliteStore, SyncEntry
-from tests.api.harness import seed
+from tests.api.harness import LiveServer, seed
 
 CONFIG = """
 [store]
@@ -221,3 +224,96 @@ def test_hash_password_reads_stdin_and_prints_an_argon2_hash() -> None:
                            input="\n", capture_output=True, text=True)
     assert empty.returncode == 1 and "empty" in empty.stderr
 
+
+# -- sync-now: the real admin API on a loopback port, the CLI as its client -------------------
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    # The daemon logs to stdout, which is where the CLI's answers are read from here.
+    with structlog.testing.capture_logs(), LiveServer(tmp_path_factory.mktemp("daemon")) \
+            as server:
+        yield server
+
+
+def _client_config(tmp_path: Path, url: str) -> Path:
+    """A config that reaches the daemon through its [http] section (bound to every address)."""
+    port = int(url.rsplit(":", 1)[1])
+    path = tmp_path / "client.toml"
+    path.write_text(f'[store]\npath = "{tmp_path / "client.db"}"\n\n'
+                    f'[http]\nhost = "0.0.0.0"\nport = {port}\n')
+    return path
+
+
+def _token(server: LiveServer, role: str) -> str:
+    assert server.runtime is not None
+    _, token = server.call(create_token, server.runtime.store, role, "cli tests")
+    return str(token)
+
+
+def test_sync_now_asks_the_running_daemon(daemon: LiveServer, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    assert daemon.runtime is not None
+    token = _token(daemon, "admin")
+    monkeypatch.setenv("BRIDGE_API_TOKEN", token)
+    config = _client_config(tmp_path, daemon.url)
+    code, out, err = run(capsys, "sync-now", "support-cases", "--config", str(config))
+    assert (code, out.strip(), err) == (0, "sync requested", "")
+    deadline = time.monotonic() + 10
+    while not any(e.summary.startswith("manual:") for e in
+                  daemon.call(daemon.runtime.store.recent_syncs, "support-cases")):
+        assert time.monotonic() < deadline, "the actor never polled"
+        time.sleep(0.05)
+    code, out, err = run(capsys, "sync-now", "support-cases", "--json", "--config", str(config),
+                         "--url", daemon.url + "/")
+    assert code == 0 and json.loads(out) == {
+        "sci_id": "support-cases", "accepted": True, "detail": "sync requested"}
+    assert token not in out + err
+
+
+def test_sync_now_shows_the_daemons_problem(daemon: LiveServer, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("BRIDGE_API_TOKEN", _token(daemon, "admin"))
+    config = _client_config(tmp_path, daemon.url)
+    code, out, err = run(capsys, "sync-now", "missing", "--config", str(config))
+    assert code == 1 and out == ""
+    assert err.strip() == "bridge: no SCI 'missing' (HTTP 404)"
+
+
+def test_sync_now_without_a_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys) -> None:
+    monkeypatch.delenv("BRIDGE_API_TOKEN", raising=False)
+    config = _client_config(tmp_path, "http://127.0.0.1:9")
+    code, out, err = run(capsys, "sync-now", "support-cases", "--config", str(config))
+    assert code == 1 and out == ""
+    assert err.strip() == ("bridge: set BRIDGE_API_TOKEN to an admin API token "
+                           "(bridge token create --role admin)")
+
+
+def test_sync_now_refused_token(daemon: LiveServer, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    config = _client_config(tmp_path, daemon.url)
+    for token, why in (("bzt_not-a-real-token", "HTTP 401: unknown, revoked or malformed"),
+                       (_token(daemon, "user"), "HTTP 403: token:")):
+        monkeypatch.setenv("BRIDGE_API_TOKEN", token)
+        code, out, err = run(capsys, "sync-now", "support-cases", "--config", str(config))
+        assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+        assert err.startswith(f"bridge: the daemon refused the token ({why}")
+        assert "bridge token create --role admin" in err and token not in err
+
+
+def test_sync_now_unreachable_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys) -> None:
+    monkeypatch.setenv("BRIDGE_API_TOKEN", "bzt_whatever-it-is")
+    with socket.socket() as probe:  # a port nobody listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    config = _client_config(tmp_path, url)
+    for extra in ([], ["--url", url]):
+        code, out, err = run(capsys, "sync-now", "support-cases", "--config", str(config),
+                             *extra)
+        assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+        assert err.startswith(f"bridge: cannot reach the daemon at {url}: ")
+        assert "bzt_whatever-it-is" not in err
+    code, _, err = run(capsys, "sync-now", "support-cases", "--config", str(config),
+                       "--url", "localhost:8080")
+    assert code == 1 and "--url must be the daemon's http:// or https:// address" in err
