@@ -1,21 +1,27 @@
-"""Operator subcommands: SCIs, history, dead letters, API tokens, password hashes.
+"""Operator subcommands: SCIs, links, history, dead letters, sync now, API tokens, passwords.
 
 They open the store file directly (SQLite in WAL mode is safe beside a running daemon) and
 call the same operations as the admin pages and API. Every listing takes ``--json``.
+``sync-now`` is the exception: only the running daemon has the SCI actors to ask, so it
+calls the daemon's JSON API with the admin token in ``BRIDGE_API_TOKEN``.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import aiohttp
 import anyio
 import msgspec
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from actors.supervisor import Supervisor
@@ -23,12 +29,14 @@ from bridge import config as config_module
 from bridge.admin import operations as ops
 from bridge.admin.passwords import hash_password
 from bridge.admin.tokens import create_token
-from bridge.admin.views import DeadLetterView, SciSummary
+from bridge.admin.views import DeadLetterView, LinkView, SciSummary
 from bridge.runtime import Runtime
 from bridge.store import SqliteStore, SyncEntry
 from bridge.ui.format import ago, direction, when
 
 EXIT_FAILED = 1
+TOKEN_VARIABLE = "BRIDGE_API_TOKEN"
+API_TIMEOUT = 10.0  # seconds for the daemon to answer a sync-now request
 Work = Callable[[Runtime, argparse.Namespace], Awaitable[int]]
 
 
@@ -115,6 +123,49 @@ def _latest(item: SciSummary) -> str:
                      f"{e.errors} errors" for e in item.latest) or "never"
 
 
+# -- links ------------------------------------------------------------------------------------
+async def _links(runtime: Runtime, args: argparse.Namespace) -> int:
+    if args.sci is not None:
+        found = await ops.links_for_sci(runtime, args.sci)
+        subject, title = f"SCI {args.sci}", f"Links of SCI {args.sci}"
+    else:
+        found = await ops.links_for_issue(runtime, args.issue)
+        key = ops.issue_key_of(args.issue)
+        subject, title = key, f"Links of {key}"
+    if args.json:
+        _print_json(found)
+        return 0
+    if not found:
+        _console().print(f"No links for {escape(subject)}.")
+        return 0
+    table = _table(title, ("ID", "SCI", "Jira issue", "Zoho record", "Origin", "Last sync",
+                           "Problems"))
+    for view in found:
+        table.add_row(view.id, escape(view.sci_id), view.jira_issue_key,
+                      escape(view.zoho_record_id), view.origin, _last_sync(view),
+                      _link_problems(view))
+    _console().print(table)
+    return 0
+
+
+def _last_sync(view: LinkView) -> str:
+    synced = f"synced {ago(view.synced_at)}" if view.synced_at else "not synced yet"
+    if view.last is None:
+        return synced
+    last = view.last
+    outcome = f"{last.errors} errors" if last.errors else f"{last.changes} changes"
+    return f"{synced}\n{direction(last.direction)} {ago(last.finished_at)}: {outcome}"
+
+
+def _link_problems(view: LinkView) -> str:
+    shown = [f"[red]{escape(problem)}[/red]" for problem in view.problems]
+    if view.parked:
+        shown.insert(0, "[red]parked: a write is a dead letter (replay it)[/red]")
+    if view.last is not None and view.last.errors and not view.problems:
+        shown.append(escape(view.last.summary))
+    return "\n".join(shown)
+
+
 # -- history ----------------------------------------------------------------------------------
 async def _history(runtime: Runtime, args: argparse.Namespace) -> int:
     entries = await ops.history(runtime, args.sci, direction=args.direction or "",
@@ -168,6 +219,86 @@ def _show_dead_letters(letters: list[DeadLetterView], as_json: bool) -> None:
         table.add_row(str(letter.id), letter.sci_id, letter.operation, str(letter.attempts),
                       letter.reason, when(letter.died_at))
     _console().print(table)
+
+
+# -- sync now (through the running daemon) ---------------------------------------------------
+def cmd_sync_now(args: argparse.Namespace) -> int:
+    token = _api_token()
+    base = (args.url or _daemon_url(args.config)).rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise CommandError(f"--url must be the daemon's http:// or https:// address, not {base!r}")
+    answer = anyio.run(_post_sync_now, base, args.sci, token)
+    if args.json:
+        _print_json(answer)
+    else:
+        _console().print(escape(str(answer.get("detail") or "sync requested")))
+    return 0
+
+
+def _api_token() -> str:
+    """The admin token from the environment (an argument would show in ``ps``); never shown."""
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise CommandError(f"set {TOKEN_VARIABLE} to an admin API token "
+                           "(bridge token create --role admin)")
+    if not token.isprintable() or not token.isascii() or " " in token:
+        raise CommandError(f"{TOKEN_VARIABLE} does not hold an API token "
+                           "(bridge token create --role admin prints one)")
+    return token
+
+
+def _daemon_url(config_path: Path) -> str:
+    """Where the daemon of this config listens, as reached from this machine."""
+    http = config_module.load(config_path).http
+    if http.port == 0:
+        raise CommandError(f"{config_path} listens on a random port (port = 0); pass --url")
+    host = "127.0.0.1" if http.host in ("", "0.0.0.0", "::", "[::]") else http.host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{http.port}"
+
+
+async def _post_sync_now(base: str, sci_id: str, token: str) -> dict[str, Any]:
+    url = f"{base}/api/v1/scis/{quote(sci_id, safe='')}/sync-now"
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    timeout = aiohttp.ClientTimeout(total=API_TIMEOUT)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session, \
+                session.post(url, headers=headers) as response:
+            body = await response.read()
+            status, content_type = response.status, response.content_type
+    except TimeoutError:
+        raise CommandError(f"cannot reach the daemon at {base}: no answer within "
+                           f"{API_TIMEOUT:.0f} s") from None
+    except aiohttp.ClientError as exc:
+        raise CommandError(f"cannot reach the daemon at {base}: {exc}") from None
+    except ValueError as exc:  # a malformed --url
+        raise CommandError(f"cannot reach the daemon at {base}: {exc}") from None
+    answer = _json_object(body) if content_type.endswith("json") else None
+    if status in (401, 403):
+        why = ("unknown, revoked or malformed token" if status == 401
+               else _problem_text(answer or {}) or "not allowed")
+        raise CommandError(f"the daemon refused the token (HTTP {status}: {why}); "
+                           f"{TOKEN_VARIABLE} must hold an admin token "
+                           "(bridge token create --role admin)")
+    if answer is None:
+        raise CommandError(f"the daemon at {base} answered HTTP {status} without JSON; "
+                           "is --url the bridge daemon?")
+    if status >= 400:
+        raise CommandError(f"{_problem_text(answer) or 'the request failed'} (HTTP {status})")
+    return answer
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        decoded = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def _problem_text(problem: dict[str, Any]) -> str:
+    return str(problem.get("detail") or problem.get("title") or "")
 
 
 # -- tokens and passwords ---------------------------------------------------------------------
@@ -231,6 +362,12 @@ def register(commands: Any) -> None:
     scis = with_config("scis", "list Smart Connected Items and their latest sync", _scis)
     scis.add_argument("--json", action="store_true", help="print JSON")
 
+    links = with_config("links", "list links of an SCI or of a Jira issue", _links)
+    subject = links.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--sci", help="the links of this SCI")
+    subject.add_argument("--issue", metavar="KEY", help="the links of this Jira issue (SUP-12)")
+    links.add_argument("--json", action="store_true", help="print JSON")
+
     history = with_config("history", "an SCI's sync history, newest first", _history)
     history.add_argument("sci", help="SCI id")
     history.add_argument("--direction", choices=["jira_to_zoho", "zoho_to_jira", "poll"])
@@ -245,6 +382,19 @@ def register(commands: Any) -> None:
     action.add_argument("--replay", metavar="ID", help="put one dead letter back in the outbox")
     action.add_argument("--all", action="store_true", help="replay every (listed) dead letter")
     dead.add_argument("--json", action="store_true", help="print JSON")
+
+    sync = commands.add_parser(
+        "sync-now", help="ask the running daemon to sync an SCI now (admin token in "
+                         f"${TOKEN_VARIABLE})")
+    sync.description = (f"Calls the running daemon's JSON API with the admin token in "
+                        f"${TOKEN_VARIABLE} (bridge token create --role admin); the token is "
+                        "never taken from the command line.")
+    sync.add_argument("sci", help="SCI id")
+    sync.add_argument("--config", required=True, type=Path,
+                      help="the daemon's TOML config (its [http] section gives the address)")
+    sync.add_argument("--url", help="the daemon's base URL (default: from the config's [http])")
+    sync.add_argument("--json", action="store_true", help="print JSON")
+    sync.set_defaults(handler=cmd_sync_now)
 
     token = commands.add_parser("token", help="API tokens for the JSON admin API")
     token_commands = token.add_subparsers(dest="token_command", required=True,

@@ -1,21 +1,26 @@
 """Operator CLI: listings (tables and --json), replay, tokens, password hashes."""
 
 import json
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import pytest
+import structlog
 from argon2 import PasswordHasher
 
-from bridge.admin.tokens import authenticate, token_hash
+from bridge.admin.tokens import authenticate, create_token, token_hash
 from bridge.cli import main
 from bridge.config import load
 from bridge.daemon import save_scis, secret_box
-from bridge.store import SqliteStore
-from tests.api.harness import seed
+from bridge.engine import state as link_state
+from bridge.store import SqliteStore, SyncEntry
+from tests.api.harness import LiveServer, seed
 
 CONFIG = """
 [store]
@@ -68,6 +73,81 @@ def test_scis_table_and_json(config_path: Path, capsys) -> None:
     (item,) = json.loads(out)
     assert item["id"] == "support-cases" and item["dead_letters"] == 2
     assert item["actor"]["state"] == "not_running"  # the CLI runs no actors
+
+
+@pytest.fixture
+def links(config_path: Path) -> dict[str, str]:
+    """Two links of support-cases: SUP-1 by hand (synced, with a problem), SUP-7 automatic."""
+    config = load(config_path, {})
+
+    async def prepare() -> dict[str, str]:
+        store = SqliteStore(config.database_path(), secret_box(config))
+        await store.open()
+        try:
+            manual = await store.create_link("support-cases", "10001", "SUP-1",
+                                             "5725767000000412001", "manual")
+            auto = await store.create_link("support-cases", "10007", "SUP-7",
+                                           "5725767000000412007", "auto")
+            now = time.time()
+            await store.put_synced_state(manual.id, link_state.dump(link_state.LinkState(
+                synced_at=now - 90, problems=["Zoho refused Priority 'Urgent' [INVALID_DATA]"])))
+            await store.record_sync(SyncEntry(
+                sci_id="support-cases", direction="jira_to_zoho", started_at=now - 91,
+                finished_at=now - 90, changes=0, errors=1, link_id=manual.id,
+                summary="jira:issue_updated SUP-1: Zoho refused Priority 'Urgent'"))
+            return {"SUP-1": manual.id, "SUP-7": auto.id}
+        finally:
+            await store.close()
+
+    return anyio.run(prepare)
+
+
+def test_links_of_an_sci_table_and_json(config_path: Path, links: dict[str, str],
+                                        capsys) -> None:
+    code, out, _ = run(capsys, "links", "--sci", "support-cases", "--config", str(config_path))
+    assert code == 0 and "Links of SCI support-cases" in out
+    for key, link_id in links.items():
+        assert key in out and link_id in out
+    assert "5725767000000412001" in out and "manual" in out and "auto" in out
+    assert "synced 1 min ago" in out and "not synced yet" in out
+    assert "Zoho refused Priority 'Urgent' [INVALID_DATA]" in out  # not eaten as markup
+    code, out, _ = run(capsys, "links", "--sci", "support-cases", "--json",
+                       "--config", str(config_path))
+    found = {view["jira_issue_key"]: view for view in json.loads(out)}
+    assert code == 0 and set(found) == {"SUP-1", "SUP-7"}
+    manual, auto = found["SUP-1"], found["SUP-7"]
+    assert manual["id"] == links["SUP-1"] and manual["sci_id"] == "support-cases"
+    assert manual["zoho_record_id"] == "5725767000000412001" and manual["origin"] == "manual"
+    assert manual["problems"] == ["Zoho refused Priority 'Urgent' [INVALID_DATA]"]
+    assert manual["last"]["errors"] == 1 and manual["synced_at"] > 0
+    assert auto["origin"] == "auto" and auto["read_only"] and auto["synced_at"] == 0
+
+
+def test_links_of_an_issue(config_path: Path, links: dict[str, str], capsys) -> None:
+    code, out, _ = run(capsys, "links", "--issue", "sup-7", "--config", str(config_path))
+    assert code == 0 and "Links of SUP-7" in out and links["SUP-7"] in out
+    assert links["SUP-1"] not in out
+    code, out, _ = run(capsys, "links", "--issue", "SUP-1", "--json",
+                       "--config", str(config_path))
+    assert [view["id"] for view in json.loads(out)] == [links["SUP-1"]]
+
+
+def test_links_empty_and_errors(config_path: Path, capsys) -> None:
+    code, out, _ = run(capsys, "links", "--sci", "support-cases", "--config", str(config_path))
+    assert code == 0 and out.strip() == "No links for SCI support-cases."
+    code, out, _ = run(capsys, "links", "--issue", "SUP-99", "--config", str(config_path))
+    assert code == 0 and out.strip() == "No links for SUP-99."
+    code, out, _ = run(capsys, "links", "--issue", "SUP-99", "--json",
+                       "--config", str(config_path))
+    assert code == 0 and json.loads(out) == []
+    code, out, err = run(capsys, "links", "--sci", "nope", "--config", str(config_path))
+    assert code == 1 and out == "" and err.strip() == "bridge: no SCI 'nope'"
+    code, _, err = run(capsys, "links", "--issue", "not a key", "--config", str(config_path))
+    assert code == 1 and "'not a key' is not a Jira issue key" in err
+    for both_or_neither in (["--sci", "support-cases", "--issue", "SUP-1"], []):
+        with pytest.raises(SystemExit) as exited:
+            main(["links", "--config", str(config_path), *both_or_neither])
+        assert exited.value.code == 2
 
 
 def test_history_filters(config_path: Path, capsys) -> None:
@@ -143,3 +223,97 @@ def test_hash_password_reads_stdin_and_prints_an_argon2_hash() -> None:
     empty = subprocess.run([sys.executable, "-m", "bridge", "hash-password"],
                            input="\n", capture_output=True, text=True)
     assert empty.returncode == 1 and "empty" in empty.stderr
+
+
+# -- sync-now: the real admin API on a loopback port, the CLI as its client -------------------
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    # The daemon logs to stdout, which is where the CLI's answers are read from here.
+    with structlog.testing.capture_logs(), LiveServer(tmp_path_factory.mktemp("daemon")) \
+            as server:
+        yield server
+
+
+def _client_config(tmp_path: Path, url: str) -> Path:
+    """A config that reaches the daemon through its [http] section (bound to every address)."""
+    port = int(url.rsplit(":", 1)[1])
+    path = tmp_path / "client.toml"
+    path.write_text(f'[store]\npath = "{tmp_path / "client.db"}"\n\n'
+                    f'[http]\nhost = "0.0.0.0"\nport = {port}\n')
+    return path
+
+
+def _token(server: LiveServer, role: str) -> str:
+    assert server.runtime is not None
+    _, token = server.call(create_token, server.runtime.store, role, "cli tests")
+    return str(token)
+
+
+def test_sync_now_asks_the_running_daemon(daemon: LiveServer, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    assert daemon.runtime is not None
+    token = _token(daemon, "admin")
+    monkeypatch.setenv("BRIDGE_API_TOKEN", token)
+    config = _client_config(tmp_path, daemon.url)
+    code, out, err = run(capsys, "sync-now", "support-cases", "--config", str(config))
+    assert (code, out.strip(), err) == (0, "sync requested", "")
+    deadline = time.monotonic() + 10
+    while not any(e.summary.startswith("manual:") for e in
+                  daemon.call(daemon.runtime.store.recent_syncs, "support-cases")):
+        assert time.monotonic() < deadline, "the actor never polled"
+        time.sleep(0.05)
+    code, out, err = run(capsys, "sync-now", "support-cases", "--json", "--config", str(config),
+                         "--url", daemon.url + "/")
+    assert code == 0 and json.loads(out) == {
+        "sci_id": "support-cases", "accepted": True, "detail": "sync requested"}
+    assert token not in out + err
+
+
+def test_sync_now_shows_the_daemons_problem(daemon: LiveServer, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("BRIDGE_API_TOKEN", _token(daemon, "admin"))
+    config = _client_config(tmp_path, daemon.url)
+    code, out, err = run(capsys, "sync-now", "missing", "--config", str(config))
+    assert code == 1 and out == ""
+    assert err.strip() == "bridge: no SCI 'missing' (HTTP 404)"
+
+
+def test_sync_now_without_a_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys) -> None:
+    monkeypatch.delenv("BRIDGE_API_TOKEN", raising=False)
+    config = _client_config(tmp_path, "http://127.0.0.1:9")
+    code, out, err = run(capsys, "sync-now", "support-cases", "--config", str(config))
+    assert code == 1 and out == ""
+    assert err.strip() == ("bridge: set BRIDGE_API_TOKEN to an admin API token "
+                           "(bridge token create --role admin)")
+
+
+def test_sync_now_refused_token(daemon: LiveServer, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    config = _client_config(tmp_path, daemon.url)
+    for token, why in (("bzt_not-a-real-token", "HTTP 401: unknown, revoked or malformed"),
+                       (_token(daemon, "user"), "HTTP 403: token:")):
+        monkeypatch.setenv("BRIDGE_API_TOKEN", token)
+        code, out, err = run(capsys, "sync-now", "support-cases", "--config", str(config))
+        assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+        assert err.startswith(f"bridge: the daemon refused the token ({why}")
+        assert "bridge token create --role admin" in err and token not in err
+
+
+def test_sync_now_unreachable_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys) -> None:
+    monkeypatch.setenv("BRIDGE_API_TOKEN", "bzt_whatever-it-is")
+    with socket.socket() as probe:  # a port nobody listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    config = _client_config(tmp_path, url)
+    for extra in ([], ["--url", url]):
+        code, out, err = run(capsys, "sync-now", "support-cases", "--config", str(config),
+                             *extra)
+        assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+        assert err.startswith(f"bridge: cannot reach the daemon at {url}: ")
+        assert "bzt_whatever-it-is" not in err
+    code, _, err = run(capsys, "sync-now", "support-cases", "--config", str(config),
+                       "--url", "localhost:8080")
+    assert code == 1 and "--url must be the daemon's http:// or https:// address" in err
