@@ -35,11 +35,16 @@ class _Issue(msgspec.Struct):
     fields: _IssueFields | None = None
 
 
+class _Attachment(msgspec.Struct):
+    id: int | Annotated[str, Meta(max_length=64)] = ""
+
+
 class JiraEventView(msgspec.Struct):
     """The few fields of a Jira webhook body that routing needs."""
 
     webhookEvent: EventName
     issue: _Issue | None = None
+    attachment: _Attachment | None = None  # attachment events name no issue
 
 
 _decoder = msgspec.json.Decoder(JiraEventView)
@@ -76,7 +81,7 @@ def route(event: JiraEventView, scis: Iterable[SciConfig]) -> list[str]:
     the actor decides after fetching the issue (never drop an event we cannot classify)."""
     project, issue_type = scope_of(event)
     if not project:
-        return []
+        return _attachment_scis(event, scis)
     return [
         sci.id
         for sci in scis
@@ -87,3 +92,11 @@ def route(event: JiraEventView, scis: Iterable[SciConfig]) -> list[str]:
             else project in sci.jira_projects
         )
     ]
+
+
+def _attachment_scis(event: JiraEventView, scis: Iterable[SciConfig]) -> list[str]:
+    """An attachment event names no issue: every SCI that syncs attachments gets it and
+    finds the issue from the attachment (or knows it is not one of its own)."""
+    if event.attachment is None:
+        return []
+    return [sci.id for sci in scis if sci.enabled and sci.synchronized and sci.attachments]

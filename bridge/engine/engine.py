@@ -13,7 +13,7 @@ import math
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -22,6 +22,7 @@ import structlog
 from actors.backoff import Backoff
 from adapters.http import Outcome, RemoteError
 from adapters.jira.client import NoTransition
+from adapters.jira.timefmt import parse_jira_time
 from bridge.engine import state as link_state
 from bridge.engine.attachments import AttachmentWriter, attachment_policy, zoho_files
 from bridge.engine.channels import ChannelRegistry
@@ -110,8 +111,13 @@ class _Event(msgspec.Struct):
         id: str = ""
         key: str = ""
 
+    class _Attachment(msgspec.Struct):
+        id: int | str = ""
+        created: str = ""
+
     webhookEvent: str = ""
     issue: _Issue | None = None
+    attachment: _Attachment | None = None
 
 
 _event_decoder = msgspec.json.Decoder(_Event)
@@ -222,28 +228,78 @@ class SciEngine:
         while items := await self._store.inbox_pending(self.sci.id, limit=200):
             by_issue: dict[str, list[int]] = defaultdict(list)
             deleted: set[str] = set()
+            files: list[tuple[int, _Event]] = []
             ignored: list[tuple[int, str]] = []
             for item in items:
                 event = _event_of(item.payload)
                 if isinstance(event, str):
                     ignored.append((item.event_id, event))
-                    continue
-                issue = event.issue.id or event.issue.key if event.issue else ""
-                by_issue[issue].append(item.event_id)
-                if event.webhookEvent == "jira:issue_deleted":
-                    deleted.add(issue)
-            if ignored:
-                await self._store.commit(UnitOfWork(
-                    sci_id=self.sci.id, events=[(e, "skipped", why) for e, why in ignored]))
-            for issue, events in by_issue.items():
-                try:
-                    await self._sync_issue(issue, events, "jira" if issue in deleted else "")
-                except NotReady:
-                    raise  # a side is down: everything waits, nothing is lost
-                except Exception as exc:  # this issue's data breaks a pass: set it aside
-                    link = await self._issue_link(issue)
-                    await self._set_aside(f"issue {issue}", exc, events,
-                                          link.id if link else "")
+                elif event.issue is None:
+                    files.append((item.event_id, event))
+                else:
+                    issue = event.issue.id or event.issue.key
+                    by_issue[issue].append(item.event_id)
+                    if event.webhookEvent == "jira:issue_deleted":
+                        deleted.add(issue)
+            await self._skip(ignored)
+            await self._pass_issues(by_issue, deleted)
+            # After the issue passes: the jira:issue_updated that accompanies an attachment
+            # event has usually copied the file already, and then no lookup is needed.
+            await self._pass_issues(await self._place_files(files), set())
+
+    async def _skip(self, events: Sequence[tuple[int, str]]) -> None:
+        if events:
+            await self._store.commit(UnitOfWork(
+                sci_id=self.sci.id, events=[(e, "skipped", why) for e, why in events]))
+
+    async def _pass_issues(self, by_issue: Mapping[str, list[int]], deleted: set[str]) -> None:
+        for issue, events in by_issue.items():
+            try:
+                await self._sync_issue(issue, events, "jira" if issue in deleted else "")
+            except NotReady:
+                raise  # a side is down: everything waits, nothing is lost
+            except Exception as exc:  # this issue's data breaks a pass: set it aside
+                link = await self._issue_link(issue)
+                await self._set_aside(f"issue {issue}", exc, events, link.id if link else "")
+
+    async def _place_files(self, files: Sequence[tuple[int, _Event]]) -> dict[str, list[int]]:
+        """The issues that attachment events concern; the others are closed with why."""
+        placed: dict[str, list[int]] = defaultdict(list)
+        unplaced: list[tuple[int, str]] = []
+        for event_id, event in files:
+            issue, why = await self._file_issue(event)
+            if issue:
+                placed[issue].append(event_id)
+            else:
+                unplaced.append((event_id, why))
+        await self._skip(unplaced)
+        return placed
+
+    async def _file_issue(self, event: _Event) -> tuple[str, str]:
+        """(issue id, "") for an attachment event this SCI must act on, else ("", why)."""
+        assert event.attachment is not None
+        file_id = str(event.attachment.id)
+        link_id = await self._store.attachment_link(self.sci.id, file_id)
+        link = await self._store.get_link(link_id) if link_id else None
+        if event.webhookEvent == "attachment_deleted":
+            return (link.jira_issue_id, "") if link else (
+                "", f"attachment {file_id} was never mirrored by this SCI")
+        if link is not None:
+            return "", f"attachment {file_id} is already mirrored"
+        if not attachment_policy(self.sci).to_zoho:
+            return "", "this SCI copies no Jira attachments"
+        if not await self.start():
+            raise NotReady(self.problem)
+        jira, _ = self.sides
+        added = event.attachment.created
+        try:
+            holder = await jira.attachment_holder(
+                file_id, parse_jira_time(added).timestamp() if added else self._clock())
+        except RemoteError as exc:
+            self._remote_trouble("read", exc)
+            raise NotReady(str(exc)) from exc
+        return (holder, "") if holder else (
+            "", f"attachment {file_id} is on no {self.sci.jira_projects[0]} issue of the SCI")
 
     async def _sync_issue(self, issue: str, events: Sequence[int], deleted: str) -> None:
         if not await self.start():
@@ -948,9 +1004,11 @@ def _event_of(payload: bytes) -> _Event | str:
         event = _event_decoder.decode(payload)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         return f"undecodable event: {exc}"
-    if event.issue is None or not (event.issue.id or event.issue.key):
-        return f"{event.webhookEvent or 'event'} names no issue"
-    return event
+    if event.issue is not None and (event.issue.id or event.issue.key):
+        return event
+    if event.issue is None and event.attachment is not None and event.attachment.id:
+        return event
+    return f"{event.webhookEvent or 'event'} names no issue"
 
 
 def _agree(base: Base, decided: Sequence[Intent]) -> Base:

@@ -102,6 +102,19 @@ class JiraSide:
                f"AND updated >= {literal} ORDER BY updated ASC")
         return [self._snapshot(i) async for i in self.client.search(jql, fields=self._fields)]
 
+    async def attachment_holder(self, attachment_id: str, created: float) -> str | None:
+        """The id of the SCI-scope issue holding a file added at ``created``: Jira's
+        attachment events name no issue, and the file's own metadata names none either."""
+        literal = await self.client.jql_instant(datetime.fromtimestamp(created, UTC)
+                                                - POLL_OVERLAP)
+        jql = (f'project = {self.project} AND issuetype = "{self.issue_type}" '
+               f"AND updated >= {literal} ORDER BY updated DESC")
+        async for issue in self.client.search(jql, fields=("attachment",)):
+            if any(str(a.get("id")) == attachment_id
+                   for a in issue.fields.get("attachment") or []):
+                return issue.id
+        return None
+
     async def update(self, key: str, fields: Mapping[str, Any]) -> None:
         await self.client.edit_issue(key, fields=dict(fields))
 

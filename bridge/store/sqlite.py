@@ -327,6 +327,14 @@ class SqliteStore:
                                  sha256=r["sha256"], name=r["name"], size=r["size"])
                 for r in rows]
 
+    async def attachment_link(self, sci_id: str, jira_attachment_id: str) -> str | None:
+        rows = await self._read(
+            "SELECT m.link_id FROM attachment_mirrors m JOIN links l ON l.id = m.link_id "
+            "WHERE l.sci_id = ? AND ((m.origin = 'jira' AND m.origin_id = ?) OR "
+            "(m.origin = 'zoho' AND m.mirror_id = ?)) LIMIT 1",
+            (sci_id, jira_attachment_id, jira_attachment_id))
+        return str(rows[0]["link_id"]) if rows else None
+
     async def get_associated(self, link_id: str) -> CachedAssociated | None:
         rows = await self._read("SELECT * FROM associated_cache WHERE link_id = ?", (link_id,))
         return CachedAssociated(link_id=link_id, fetched_at=rows[0]["fetched_at"],

@@ -174,3 +174,37 @@ async def test_projects_files_go_through_workdrive_once_each_way(world: World) -
     await engine.sync_link(link)
     assert sorted(await projects_files(world, ref)) == ["screen.png"]
     assert [m.name for m in await world.store.attachment_mirrors(link.id)] == ["screen.png"]
+
+
+async def deliver(world: World, delivery: str, body: dict) -> None:
+    await world.store.inbox_append("jira", delivery, msgspec.json.encode(body), ["cases"])
+
+
+async def test_an_attachment_event_finds_its_issue_from_the_file(world: World,
+                                                                 monkeypatch) -> None:
+    """Attachment events name no issue: the engine finds the issue holding the file, and
+    skips the search when the file's mirror row already says where it is."""
+    engine, link = await linked(world, sci(attachments=True))
+    jira_attaches(world, link.jira_issue_key, "found.txt", b"from the event")
+    issue = await world.jira.get_issue(link.jira_issue_key, fields=["attachment"])
+    (listed,) = issue.fields["attachment"]
+    metadata = {**listed, "id": int(listed["id"])}  # the event's metadata has numeric ids
+    await deliver(world, "a1", {"webhookEvent": "attachment_created", "attachment": metadata})
+    await engine.process_inbox()
+    assert list(crm_files(world, link.zoho_record_id)) == ["found.txt"]
+
+    searches: list[str] = []
+    real = engine.sides[0].attachment_holder
+
+    async def counted(attachment_id: str, created: float) -> str | None:
+        searches.append(attachment_id)
+        return await real(attachment_id, created)
+
+    monkeypatch.setattr(engine.sides[0], "attachment_holder", counted)
+    await deliver(world, "a2", {"webhookEvent": "attachment_created", "attachment": metadata})
+    await deliver(world, "a3", {"webhookEvent": "attachment_created",
+                                "attachment": {"id": 999999, "filename": "elsewhere.txt"}})
+    await engine.process_inbox()
+    assert searches == ["999999"]  # the mirrored file needed no search
+    assert await world.store.inbox_pending("cases") == []
+    assert list(crm_files(world, link.zoho_record_id)) == ["found.txt"]

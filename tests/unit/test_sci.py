@@ -81,3 +81,13 @@ def test_route_without_issue_type_reaches_every_sci_of_the_project() -> None:
 
 def test_route_event_without_issue() -> None:
     assert route(decode_event(b'{"webhookEvent": "jira:version_created"}'), [sci()]) == []
+
+
+def test_attachment_events_reach_every_sci_that_syncs_attachments() -> None:
+    items = [sci(id="files", attachments=True), sci(id="plain"),
+             sci(id="off", attachments=True, enabled=False),
+             sci(id="other", attachments=True, jira_projects=["ENG"])]
+    body = msgspec.json.encode({"webhookEvent": "attachment_created",
+                                "attachment": {"id": 10001, "filename": "a.txt"}})
+    assert route(decode_event(body), items) == ["files", "other"]
+    assert route(decode_event(b'{"webhookEvent": "attachment_created"}'), items) == []
