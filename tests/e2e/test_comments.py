@@ -1,8 +1,8 @@
 """Comments through the real daemon: a burst on one Jira issue reaches the Zoho CRM record
-once each and in order, also when the daemon is killed in the middle of it; Zoho Projects
-task comments are mirrored both ways."""
+once each and in order, also when the daemon is killed in the middle of it; edits and
+deletions follow each way; Zoho Projects task comments are mirrored both ways."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -68,6 +68,35 @@ async def test_burst_of_comments_arrives_once_each_in_order_and_notes_come_back(
     assert await copied_notes(remote, record) == copies
     texts = [c.text async for c in remote.jira.comments(issue.key)]
     assert len(texts) == BURST + 1  # no copy came back, the link note stayed in Zoho
+
+
+async def test_edits_and_deletions_follow_each_way(
+        remote: Remote, daemon: Callable[..., DaemonProcess]) -> None:
+    daemon(crm_sci(comments="true"))
+    issue, record = await linked_case(remote, "Comment edits")
+    await person_comments(remote, issue.key, "The printer smokes")
+    assert await until(lambda: copied_notes(remote, record)) == ["The printer smokes"]
+    (original,) = [c async for c in remote.jira.comments(issue.key)]
+
+    await remote.jira.edit_comment(issue.key, original.id, adf.to_adf("The printer burns"))
+    await until(lambda: _equals(copied_notes(remote, record), ["The printer burns"]))
+    await remote.jira.delete_comment(issue.key, original.id)
+    await until(lambda: _equals(copied_notes(remote, record), []))
+
+    note = await remote.crm.add_note("Cases", record, "Technician booked")
+
+    async def copy_in_jira() -> list[str]:
+        return [c.text.split("\n\n", 1)[1] async for c in remote.jira.comments(issue.key)
+                if c.text.startswith(f"[Zoho CRM note {note} ")]
+    assert await until(copy_in_jira) == ["Technician booked"]
+    await remote.crm.update_note(note, "Technician booked for Monday")
+    await until(lambda: _equals(copy_in_jira(), ["Technician booked for Monday"]))
+    await remote.crm.delete_note(note)
+    await until(lambda: _equals(copy_in_jira(), []))
+
+
+async def _equals(found: Awaitable[list[str]], expected: list[str]) -> bool:
+    return await found == expected
 
 
 async def test_sigkill_during_a_comment_burst_copies_each_comment_once(
