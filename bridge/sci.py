@@ -91,6 +91,7 @@ class SciConfig(_Base, frozen=True, kw_only=True):
     status_field: str = ""
     status_map: dict[str, str] = {}
     comments: bool = False
+    comments_restricted: bool = False  # also copy Jira comments limited to a role/group
     attachments: bool = False
     attachment_max_bytes: int = 10 * 1024 * 1024
     attachment_deletes: bool = False  # deleting an original deletes its copy
@@ -133,7 +134,8 @@ class SciConfig(_Base, frozen=True, kw_only=True):
     def _check_features(self) -> None:
         features = {
             "auto_create": self.auto_create, "status_sync": self.status_sync,
-            "comments": self.comments, "attachments": self.attachments,
+            "comments": self.comments, "comments_restricted": self.comments_restricted,
+            "attachments": self.attachments,
             "rule": self.rule is not None, "mappings": bool(self.mappings),
         }
         if not self.synchronized:

@@ -39,6 +39,7 @@ def comment_policy(sci: SciConfig, zoho: ZohoSide) -> CommentPolicy:
     direction = MODE_DIRECTION[sci.mode]
     return CommentPolicy(to_zoho=direction in ("to_zoho", "both"),
                          to_jira=direction in ("to_jira", "both"),
+                         copy_restricted=sci.comments_restricted,
                          zoho_label=zoho.comment_label)
 
 

@@ -107,6 +107,11 @@ async def test_restricted_jira_comments_are_not_copied(world: World) -> None:
     await engine.sync_link(link)
     assert await crm_copies(world, link.zoho_record_id) == [
         "for everyone"]
+    sharing = world.build(sci(comments=True, comments_restricted=True))
+    assert await sharing.start()
+    await sharing.sync_link(link)
+    assert sorted(await crm_copies(world, link.zoho_record_id)) == [
+        "for everyone", "internal only"]
 
 
 async def test_comments_stay_put_when_the_switch_is_off(world: World) -> None:
