@@ -295,15 +295,13 @@ def not_utf8(exc: UnicodeDecodeError) -> str:
 
 
 # -- error messages ---------------------------------------------------------------------
-def explain(exc: msgspec.ValidationError, raw: Mapping[str, Any]) -> str:
-    """Turn msgspec's message into: key, bad value, what is allowed."""
-    text = str(exc)
-    message, _, where = text.rpartition(" - at `") if " - at `" in text else (text, "", "$")
-    path = where.rstrip("`").removeprefix("$")
-    key = path.lstrip(".") or "(top level)"
-    steps = _steps(path)
-    annotation = _annotation_at(Config, steps)
-    parts = [f"config key `{key}`: {message}"]
+def explain(exc: msgspec.ValidationError, raw: Mapping[str, Any], root: Any = None) -> str:
+    """Turn msgspec's message into: key, bad value, what is allowed. ``root``: the type
+    ``raw`` was decoded as (default: the whole config)."""
+    message, key = split_error(exc)
+    steps = _steps(key)
+    annotation = _annotation_at(root or Config, steps)
+    parts = [f"config key `{key or '(top level)'}`: {message}"]
     if "unknown field" not in message:
         found, value = _value_at(raw, steps)
         if found and not isinstance(value, dict | list):
@@ -313,6 +311,13 @@ def explain(exc: msgspec.ValidationError, raw: Mapping[str, Any]) -> str:
     if allowed:
         parts.append(f"allowed: {allowed}")
     return "; ".join(parts)
+
+
+def split_error(exc: msgspec.ValidationError) -> tuple[str, str]:
+    """(msgspec's message, the dotted key it is about, "" for the top level)."""
+    text = str(exc)
+    message, _, where = text.rpartition(" - at `") if " - at `" in text else (text, "", "$")
+    return message, where.rstrip("`").removeprefix("$").lstrip(".")
 
 
 def _steps(path: str) -> list[str | int]:

@@ -3,7 +3,7 @@ Jira webhook registration in line with the SCIs, and set up declarative Zoho con
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -18,6 +18,7 @@ from adapters.zoho.datacenters import data_center
 from adapters.zoho.oauth import ZohoOAuth
 from adapters.zoho.projects import ZohoProjectsClient, url_pattern
 from bridge.config import Config, ZohoConnection, reveal
+from bridge.sci import SciConfig
 from bridge.store import Store
 from bridge.store.base import ConnectionKind
 from bridge.tokens import StoreTokenStore
@@ -117,13 +118,14 @@ class Connections:
             found[PROJECTS] = await _probe(self.projects.oauth.access_token())
         return found
 
-    async def register_webhook(self, config: Config) -> int | None:
+    async def register_webhook(self, config: Config, scis: Sequence[SciConfig]
+                               ) -> int | None:
         """Point Jira's webhook at this daemon for the SCIs' projects (when reachable)."""
         jira = config.jira
         if (self.jira is None or jira is None or jira.delivery == "poll"
                 or not config.daemon.public_url or not jira.webhook_secret):
             return None
-        projects = sorted({p for sci in config.sci if sci.enabled for p in sci.jira_projects})
+        projects = sorted({p for sci in scis if sci.enabled for p in sci.jira_projects})
         if not projects:
             return None
         url = config.daemon.public_url.rstrip("/") + "/webhooks/jira"

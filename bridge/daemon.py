@@ -43,6 +43,7 @@ from bridge.startup import (
     startup_error_in,
 )
 from bridge.store import SciRecord, SqliteStore, Store
+from bridge.store.base import SCI_DELETED
 from bridge.sync import keys
 from bridge.systemd import Notifier
 
@@ -77,7 +78,7 @@ def actor_plan(
 
     return {
         sci.id: (fingerprint(sci, config), factory(sci))
-        for sci in config.sci
+        for sci in runtime.scis
         if sci.enabled
     }
 
@@ -91,6 +92,20 @@ async def save_scis(store: Store, config: Config) -> None:
                 definition=msgspec.json.encode(sci), enabled=sci.enabled,
             )
         )
+
+
+async def managed_scis(store: Store) -> dict[str, SciConfig]:
+    """The SCIs made in the admin UI or API; one this version cannot read is logged and
+    left out (the SCI list shows it with the reason)."""
+    found: dict[str, SciConfig] = {}
+    for record in await store.list_scis():
+        if record.origin != "ui" or record.status == SCI_DELETED:
+            continue
+        try:
+            found[record.id] = msgspec.json.decode(record.definition, type=SciConfig)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            log.error("sci.unreadable", sci_id=record.id, error=str(exc))
+    return found
 
 
 class Daemon:
@@ -125,6 +140,8 @@ class Daemon:
             lambda: runtime.connection_problems)
         try:
             await save_scis(runtime.store, runtime.config)
+            runtime.managed = await managed_scis(runtime.store)
+            runtime.apply_scis = self._apply_scis
             # Signals are caught before READY=1, so an early SIGHUP/SIGTERM is never fatal.
             with anyio.open_signal_receiver(*HANDLED_SIGNALS) as signals:
                 async with aiohttp.ClientSession(timeout=CLIENT_TIMEOUT) as session, \
@@ -138,7 +155,7 @@ class Daemon:
                     await self._reconcile()
                     runner, address = await self._listen()
                     self.notifier.ready(f"listening on {address}")
-                    log.info("daemon.ready", address=address, scis=len(runtime.config.sci))
+                    log.info("daemon.ready", address=address, scis=len(runtime.scis))
                     if self.notifier.watchdog_interval:
                         group.start_soon(self._watchdog, self.notifier.watchdog_interval)
                     group.start_soon(self._watch_connections)
@@ -194,6 +211,12 @@ class Daemon:
         log.info("config.reloaded", restarted=restarted)
         self.notifier.ready(f"reloaded; restarted {len(restarted)} actor(s)")
 
+    async def _apply_scis(self) -> list[str]:
+        """After an SCI was made, changed or deleted in the UI: actors and webhook follow."""
+        restarted = await self._reconcile()
+        await self._register_webhook()
+        return restarted
+
     async def _reconcile(self) -> list[str]:
         runtime = self.runtime
         plan = actor_plan(runtime, lambda: self.connections)
@@ -237,7 +260,7 @@ class Daemon:
 
     async def _register_webhook(self) -> None:
         try:
-            await self.connections.register_webhook(self.runtime.config)
+            await self.connections.register_webhook(self.runtime.config, self.runtime.scis)
         except RemoteError as exc:
             log.error("jira.webhook_registration_failed", error=str(exc))
 

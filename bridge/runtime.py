@@ -14,6 +14,7 @@ from bridge.config import Config
 from bridge.config import warnings as config_warnings
 from bridge.connections import Connections
 from bridge.engine.channels import ChannelRegistry
+from bridge.sci import SciConfig
 from bridge.store import Store
 
 
@@ -32,6 +33,18 @@ class Runtime:
     channels: ChannelRegistry = field(default_factory=ChannelRegistry)
     # SCI id → why its engine cannot sync yet (empty when syncing); written by the engines.
     sci_problems: dict[str, str] = field(default_factory=dict)
+    # SCIs made in the admin UI or API (kept in the store), by id.
+    managed: dict[str, SciConfig] = field(default_factory=dict)
+    # Starts, restarts and stops actors to match ``scis``; set by the daemon.
+    apply_scis: Callable[[], Awaitable[object]] | None = None
+
+    @property
+    def scis(self) -> list[SciConfig]:
+        """Every SCI this daemon runs: the config file's, then those made in the UI (an id
+        declared in the config file always means the config file's SCI)."""
+        declared = {sci.id for sci in self.config.sci}
+        return [*self.config.sci,
+                *(sci for sci in self.managed.values() if sci.id not in declared)]
 
     def webhook_secret(self) -> str:
         jira = self.config.jira
@@ -59,7 +72,7 @@ class Runtime:
             for name, problem in sorted(self.connection_problems.items())
             if problem
         )
-        running = {sci.id for sci in self.config.sci if sci.enabled}
+        running = {sci.id for sci in self.scis if sci.enabled}
         problems.extend(f"sci {sci_id}: {problem}"
                         for sci_id, problem in sorted(self.sci_problems.items())
                         if problem and sci_id in running)

@@ -32,6 +32,7 @@ from bridge.admin.views import (
     Health,
     IssueView,
     LinkView,
+    Origin,
     Panel,
     PanelSci,
     PreviewField,
@@ -51,7 +52,7 @@ from bridge.runtime import Runtime
 from bridge.sci import SciConfig
 from bridge.sides.base import AssociatedGroup, SideError, ZohoSide
 from bridge.store import DeadLetter, Link, SciRecord, StoreError, SyncEntry
-from bridge.store.base import CachedAssociated, ConnectionKind
+from bridge.store.base import SCI_DELETED, CachedAssociated, ConnectionKind
 from bridge.sync import keys
 from bridge.sync.model import ZohoSnapshot
 from bridge.tokens import StoreTokenStore
@@ -163,7 +164,7 @@ def _zoho_status(base: ConnectionStatus, name: str, settings: ZohoConnection,
 async def scis(runtime: Runtime) -> list[SciSummary]:
     dead = _count_by_sci(await runtime.store.list_dead_letters())
     return [await _summary(runtime, record, dead.get(record.id, 0))
-            for record in await runtime.store.list_scis()]
+            for record in await runtime.store.list_scis() if record.status != SCI_DELETED]
 
 
 async def sci(runtime: Runtime, sci_id: str) -> SciDetail:
@@ -198,7 +199,7 @@ async def history(runtime: Runtime, sci_id: str, *, direction: str = "",
 
 async def _record(runtime: Runtime, sci_id: str) -> SciRecord:
     record = await runtime.store.get_sci(sci_id)
-    if record is None:
+    if record is None or record.status == SCI_DELETED:
         raise NotFound(f"no SCI {sci_id!r}")
     return record
 
@@ -212,12 +213,15 @@ def _definition(record: SciRecord) -> SciConfig | None:
 
 async def _summary(runtime: Runtime, record: SciRecord, dead_letters: int) -> SciSummary:
     declared = any(item.id == record.id for item in runtime.config.sci)
+    origin: Origin = "config" if declared else "ui" if record.origin == "ui" else "removed"
     latest = _latest_per_direction(await runtime.store.recent_syncs(record.id, limit=50))
     common = SciSummary(
         id=record.id, name=record.name, mode="", enabled=record.enabled, status=record.status,
-        status_reason=record.status_reason, origin="config" if declared else "store",
-        read_only=declared, dead_letters=dead_letters, actor=_actor(runtime, record.id),
-        latest=latest)
+        status_reason=record.status_reason or (
+            "no longer in the config file: not running, its links are kept"
+            if origin == "removed" else ""),
+        origin=origin, read_only=origin != "ui", dead_letters=dead_letters,
+        actor=_actor(runtime, record.id), latest=latest)
     definition = _definition(record)
     if definition is None:
         return msgspec.structs.replace(
@@ -454,7 +458,7 @@ async def _issue(runtime: Runtime, issue_key: str) -> IssueView:
 
 
 def _panel_scis(runtime: Runtime, issue: IssueView) -> list[PanelSci]:
-    return [_panel_sci(runtime, sci) for sci in runtime.config.sci
+    return [_panel_sci(runtime, sci) for sci in runtime.scis
             if sci.enabled and sci.applies_to(issue.project, issue.issue_type)]
 
 
@@ -493,7 +497,7 @@ def _remote_problem(sci: SciConfig, exc: RemoteError) -> str:
 
 
 def _running_sci(runtime: Runtime, sci_id: str) -> SciConfig:
-    sci = next((s for s in runtime.config.sci if s.id == sci_id), None)
+    sci = next((s for s in runtime.scis if s.id == sci_id), None)
     if sci is None:
         raise NotFound(f"no SCI {sci_id!r}")
     if not sci.enabled:
@@ -539,7 +543,7 @@ async def _link(runtime: Runtime, link_id: str) -> Link:
 async def _link_view(runtime: Runtime, found: Link) -> LinkView:
     state = link_state.load(await runtime.store.get_synced_state(found.id))
     history = await runtime.store.link_history(found.id, LINK_HISTORY)
-    sci = next((s for s in runtime.config.sci if s.id == found.sci_id), None)
+    sci = next((s for s in runtime.scis if s.id == found.sci_id), None)
     parked = keys.link_item(found.id) in await runtime.store.parked_items(found.sci_id)
     return LinkView(
         id=found.id, sci_id=found.sci_id, sci_name=sci.name if sci else found.sci_id,
@@ -551,7 +555,7 @@ async def _link_view(runtime: Runtime, found: Link) -> LinkView:
 
 async def _with_record(runtime: Runtime, view: LinkView) -> LinkView:
     """The link with a live preview of its record (or why it could not be read)."""
-    sci = next((s for s in runtime.config.sci if s.id == view.sci_id), None)
+    sci = next((s for s in runtime.scis if s.id == view.sci_id), None)
     if sci is None:
         return msgspec.structs.replace(view, record_problem="its SCI is no longer configured")
     try:
@@ -569,7 +573,7 @@ async def _with_record(runtime: Runtime, view: LinkView) -> LinkView:
 async def _with_associated(runtime: Runtime, view: LinkView, *,
                            fresh: bool = False) -> LinkView:
     """The link with its associated records when its SCI shows them."""
-    sci = next((s for s in runtime.config.sci if s.id == view.sci_id), None)
+    sci = next((s for s in runtime.scis if s.id == view.sci_id), None)
     if sci is None or not sci.associated_records:
         return view
     records = await _associated(runtime, sci, view.id, view.zoho_record_id, fresh=fresh)

@@ -20,7 +20,9 @@ RECORD_ID_PATTERN = r"^[0-9A-Za-z_-]{1,64}$"
 MIN_SEARCH = 2
 
 Health = Literal["ok", "problem", "unchecked", "not_configured"]
-Origin = Literal["config", "store"]
+# config: declared in the config file; ui: made in the admin UI/API; removed: no longer in
+# the config file (not run, its links kept)
+Origin = Literal["config", "ui", "removed"]
 
 
 class View(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,6 +82,11 @@ class SciSummary(View, frozen=True, kw_only=True):
     actor: ActorView
     latest: list[SyncEntry] = []  # the newest entry per direction
     problem: str = ""  # the stored definition could not be read
+
+
+class SciDeleted(View, frozen=True, kw_only=True):
+    sci_id: str
+    links_kept: bool
 
 
 class SciDetail(View, frozen=True, kw_only=True):

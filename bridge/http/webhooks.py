@@ -107,7 +107,7 @@ async def _accept(request: web.Request, body: bytes) -> web.Response:
     delivery_id = request.headers.get(DELIVERY_HEADER) or "sha256:" + hashlib.sha256(
         body
     ).hexdigest()
-    sci_ids = route(event, runtime.config.sci)
+    sci_ids = route(event, runtime.scis)
     structlog.contextvars.bind_contextvars(delivery_id=delivery_id)
     if not sci_ids:
         WEBHOOK_EVENTS.labels("jira", "unrouted").inc()

@@ -16,6 +16,8 @@ from bridge.sync.model import AttachmentMirror, CommentMirror
 
 ConnectionKind = Literal["jira", "zoho_crm", "zoho_projects"]
 LinkOrigin = Literal["manual", "auto"]
+SciOrigin = Literal["config", "ui"]  # declared in the config file, or made in the admin UI/API
+SCI_DELETED = "deleted"  # status of a UI-made SCI deleted with its links kept
 TargetStatus = Literal["pending", "done", "skipped", "failed"]
 TokenRole = Literal["admin", "user"]
 
@@ -64,6 +66,7 @@ class SciRecord(Record, frozen=True):
     status: str = "active"
     status_reason: str = ""
     updated_at: float = 0.0
+    origin: SciOrigin = "config"
 
 
 class Link(Record, frozen=True):

@@ -159,6 +159,9 @@ CREATE TABLE associated_cache (
     payload BLOB NOT NULL
 );
 """),
+    (8, "SCIs created in the admin UI or API beside those declared in the config", """
+ALTER TABLE scis ADD COLUMN origin TEXT NOT NULL DEFAULT 'config';
+"""),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -247,11 +247,12 @@ class SqliteStore:
     # -- SCIs -----------------------------------------------------------------------
     async def put_sci(self, record: SciRecord) -> None:
         await self._write(
-            "INSERT INTO scis VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-            "name=excluded.name, kind=excluded.kind, definition=excluded.definition, "
-            "enabled=excluded.enabled, updated_at=excluded.updated_at",
+            "INSERT INTO scis (id, name, kind, definition, enabled, status, status_reason, "
+            "updated_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
+            "SET name=excluded.name, kind=excluded.kind, definition=excluded.definition, "
+            "enabled=excluded.enabled, updated_at=excluded.updated_at, origin=excluded.origin",
             (record.id, record.name, record.kind, record.definition, int(record.enabled),
-             record.status, record.status_reason, time.time()),
+             record.status, record.status_reason, time.time(), record.origin),
         )
 
     async def get_sci(self, sci_id: str) -> SciRecord | None:
@@ -754,7 +755,7 @@ def _sci(row: Row) -> SciRecord:
     return SciRecord(id=row["id"], name=row["name"], kind=row["kind"],
                      definition=bytes(row["definition"]), enabled=bool(row["enabled"]),
                      status=row["status"], status_reason=row["status_reason"],
-                     updated_at=row["updated_at"])
+                     updated_at=row["updated_at"], origin=row["origin"])
 
 
 def _link(row: Row) -> Link:

@@ -13,6 +13,8 @@ import structlog
 from aiohttp import web
 
 from bridge.admin import operations as ops
+from bridge.admin import sci_edits
+from bridge.admin.sci_edits import InvalidSci
 from bridge.admin.views import LinkRequest, Me
 from bridge.http.keys import RUNTIME
 from bridge.ui.auth import IDENTITY, Handler, is_api
@@ -31,8 +33,9 @@ async def refuse(request: web.Request, status: int, title: str, detail: str) -> 
 
 
 def problem(status: int, title: str, detail: str,
-            headers: dict[str, str] | None = None) -> web.Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+            headers: dict[str, str] | None = None, **members: str) -> web.Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
+            **members}
     return web.Response(status=status, body=msgspec.json.encode(body),
                         content_type=PROBLEM_TYPE, headers=headers)
 
@@ -53,6 +56,8 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         return problem(404, "Not found", str(exc))
     except ops.Refused as exc:
         return problem(409, "Refused", str(exc))
+    except InvalidSci as exc:
+        return problem(400, "Invalid SCI", str(exc), field=exc.field)
     except ops.Invalid as exc:
         return problem(400, "Bad request", str(exc))
     except web.HTTPException as exc:
@@ -124,6 +129,44 @@ async def list_scis(request: web.Request) -> web.Response:
 
 async def get_sci(request: web.Request) -> web.Response:
     return _json(await ops.sci(request.app[RUNTIME], request.match_info["sci_id"]))
+
+
+async def _definition(request: web.Request) -> dict[str, Any]:
+    try:
+        raw = msgspec.json.decode(await request.read())
+    except msgspec.DecodeError as exc:
+        raise _bad_request(f"the body must be an SCI definition in JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise _bad_request("the body must be a JSON object: an SCI definition")
+    return raw
+
+
+async def create_sci(request: web.Request) -> web.Response:
+    return _json(await sci_edits.create_sci(request.app[RUNTIME], await _definition(request)),
+                 201)
+
+
+async def update_sci(request: web.Request) -> web.Response:
+    return _json(await sci_edits.update_sci(request.app[RUNTIME], request.match_info["sci_id"],
+                                            await _definition(request)))
+
+
+async def delete_sci(request: web.Request) -> web.Response:
+    links = request.query.get("links", "keep")
+    if links not in ("keep", "remove"):
+        raise _bad_request(f"links must be keep or remove, not {links!r}")
+    return _json(await sci_edits.delete_sci(request.app[RUNTIME], request.match_info["sci_id"],
+                                            keep_links=links == "keep"))
+
+
+async def pause_sci(request: web.Request) -> web.Response:
+    return _json(await sci_edits.set_enabled(request.app[RUNTIME],
+                                             request.match_info["sci_id"], False))
+
+
+async def resume_sci(request: web.Request) -> web.Response:
+    return _json(await sci_edits.set_enabled(request.app[RUNTIME],
+                                             request.match_info["sci_id"], True))
 
 
 async def sync_now(request: web.Request) -> web.Response:
@@ -209,7 +252,12 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{api}/connections/{{name}}", get_connection)
     app.router.add_post(f"{api}/connections/{{name}}/test", probe_connection)
     app.router.add_get(f"{api}/scis", list_scis)
+    app.router.add_post(f"{api}/scis", create_sci)
     app.router.add_get(f"{api}/scis/{{sci_id}}", get_sci)
+    app.router.add_put(f"{api}/scis/{{sci_id}}", update_sci)
+    app.router.add_delete(f"{api}/scis/{{sci_id}}", delete_sci)
+    app.router.add_post(f"{api}/scis/{{sci_id}}/pause", pause_sci)
+    app.router.add_post(f"{api}/scis/{{sci_id}}/resume", resume_sci)
     app.router.add_post(f"{api}/scis/{{sci_id}}/sync-now", sync_now)
     app.router.add_get(f"{api}/scis/{{sci_id}}/history", history)
     app.router.add_get(f"{api}/dead-letters", list_dead_letters)

@@ -22,11 +22,13 @@ from bridge.admin.views import (
     Panel,
     RecordPreview,
     ReplayResult,
+    SciDeleted,
     SciDetail,
     SciSummary,
     SyncRequest,
     Unlinked,
 )
+from bridge.sci import SciConfig
 from bridge.store import SyncEntry
 
 DIRECTIONS: tuple[str, ...] = typing.get_args(typing.get_type_hints(SyncEntry)["direction"])
@@ -38,6 +40,7 @@ _MODELS: dict[str, Any] = {
     "History": list[SyncEntry], "DeadLetters": list[DeadLetterView], "Replay": ReplayResult,
     "Panel": Panel, "Records": list[RecordPreview], "Link": LinkView, "Links": list[LinkView],
     "LinkRequest": LinkRequest, "Unlinked": Unlinked, "Associated": AssociatedRecords,
+    "SciDefinition": SciConfig, "SciDeleted": SciDeleted,
 }
 
 PROBLEM = {
@@ -46,6 +49,8 @@ PROBLEM = {
     "properties": {
         "type": {"type": "string"}, "title": {"type": "string"},
         "status": {"type": "integer"}, "detail": {"type": "string"},
+        "field": {"type": "string", "description": "an invalid SCI definition: the key at "
+                                                   "fault, dotted (zoho.module)"},
     },
 }
 _REASONS = {400: "Bad request", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
@@ -103,9 +108,23 @@ def _paths() -> dict[str, Any]:
             "Get connection", "Connection", errors=(404,), parameters=[connection])},
         "/api/v1/connections/{name}/test": {"post": _operation(
             "Test connection", "Connection", errors=(404, 409), parameters=[connection])},
-        "/api/v1/scis": {"get": _operation("List SCIs", "Scis")},
-        "/api/v1/scis/{sci_id}": {"get": _operation(
-            "Get SCI", "Sci", errors=(404,), parameters=[sci])},
+        "/api/v1/scis": {
+            "get": _operation("List SCIs", "Scis"),
+            "post": _operation("Create SCI", "Sci", status=201, errors=(400, 409),
+                               body="SciDefinition")},
+        "/api/v1/scis/{sci_id}": {
+            "get": _operation("Get SCI", "Sci", errors=(404,), parameters=[sci]),
+            "put": _operation("Update SCI", "Sci", errors=(400, 404, 409), parameters=[sci],
+                              body="SciDefinition"),
+            "delete": _operation(
+                "Delete SCI", "SciDeleted", errors=(400, 404, 409), parameters=[
+                    sci, _query("links", {"type": "string", "enum": ["keep", "remove"]},
+                                "keep the SCI's links for an SCI made again with its id "
+                                "(default), or remove them")])},
+        "/api/v1/scis/{sci_id}/pause": {"post": _operation(
+            "Pause SCI", "Sci", errors=(404, 409), parameters=[sci])},
+        "/api/v1/scis/{sci_id}/resume": {"post": _operation(
+            "Resume SCI", "Sci", errors=(404, 409), parameters=[sci])},
         "/api/v1/scis/{sci_id}/sync-now": {"post": _operation(
             "Sync SCI now", "SyncRequest", status=202, errors=(404, 409), parameters=[sci])},
         "/api/v1/scis/{sci_id}/history": {"get": _operation(

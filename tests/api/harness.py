@@ -124,7 +124,12 @@ async def running(tmp_path: Path, **ui: Any) -> AsyncIterator[Runtime]:
             await group.start(runtime.supervisor.run)
             await save_scis(store, config)
             await seed(store, dead_letters_of="legacy-invoices")
-            await runtime.supervisor.reconcile(actor_plan(runtime, lambda: connections), 5)
+            async def apply_scis() -> list[str]:
+                return await runtime.supervisor.reconcile(
+                    actor_plan(runtime, lambda: connections), 5)
+
+            runtime.apply_scis = apply_scis
+            await apply_scis()
             try:
                 yield runtime
             finally:

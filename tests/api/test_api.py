@@ -17,7 +17,9 @@ ADMIN_ENDPOINTS = [
     ("GET", "/api/v1/scis/support-cases"), ("POST", "/api/v1/scis/support-cases/sync-now"),
     ("GET", "/api/v1/scis/support-cases/history"), ("GET", "/api/v1/dead-letters"),
     ("POST", "/api/v1/dead-letters/1/replay"), ("POST", "/api/v1/dead-letters/replay-all"),
-    ("DELETE", "/api/v1/dead-letters/1"),
+    ("DELETE", "/api/v1/dead-letters/1"), ("POST", "/api/v1/scis"),
+    ("PUT", "/api/v1/scis/support-cases"), ("DELETE", "/api/v1/scis/support-cases"),
+    ("POST", "/api/v1/scis/support-cases/pause"), ("POST", "/api/v1/scis/support-cases/resume"),
 ]
 
 

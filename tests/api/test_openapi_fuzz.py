@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from bridge.admin.tokens import create_token
 from bridge.ui.openapi import document
@@ -47,4 +48,10 @@ def test_the_served_document_is_the_one_fuzzed(live: LiveServer, auth: dict[str,
                                  HealthCheck.filter_too_much])
 def test_api_matches_its_openapi_document(case: schemathesis.Case, live: LiveServer,
                                           auth: dict[str, str]) -> None:
-    case.call_and_validate(base_url=live.url, headers=auth)
+    # An SCI definition has rules across its keys (a Projects source needs a portal, a
+    # synchronized item one Jira project …) that JSON Schema cannot state: a schema-valid
+    # body may still be an invalid SCI, answered 400 with the key at fault.
+    cross_field = case.operation.method.upper() in ("POST", "PUT") and \
+        case.operation.path.startswith("/api/v1/scis")
+    case.call_and_validate(base_url=live.url, headers=auth,
+                           excluded_checks=[positive_data_acceptance] if cross_field else [])

@@ -1,6 +1,8 @@
 import msgspec
 import pytest
 
+from bridge.daemon import managed_scis
+from bridge.sci import SciConfig
 from bridge.store import (
     Connection,
     LinkConflict,
@@ -9,6 +11,7 @@ from bridge.store import (
     SyncEntry,
     UnitOfWork,
 )
+from bridge.store.base import SCI_DELETED
 from bridge.sync.model import CommentMirror
 
 
@@ -115,3 +118,23 @@ async def test_comment_mirrors_commit_with_their_write_and_go_with_their_link(
     assert await store.comment_mirrors(link.id) == [edited]
     await store.delete_link(link.id)
     assert await store.comment_mirrors(link.id) == []
+
+
+async def test_the_daemon_runs_the_ui_scis_it_can_read(store: SqliteStore) -> None:
+    """Those made in the UI, not deleted, and readable; config SCIs come from the file."""
+    good = msgspec.convert({"id": "made", "name": "Made", "mode": "display",
+                            "jira_projects": ["SUP"],
+                            "zoho": {"system": "crm", "module": "Deals"}}, SciConfig)
+    rows = [SciRecord(id="made", name="Made", kind="crm", origin="ui",
+                      definition=msgspec.json.encode(good)),
+            SciRecord(id="gone", name="Gone", kind="crm", origin="ui",
+                      definition=msgspec.json.encode(good)),
+            SciRecord(id="broken", name="Broken", kind="crm", origin="ui",
+                      definition=b'{"id": "broken"}'),
+            SciRecord(id="declared", name="Declared", kind="crm",
+                      definition=msgspec.json.encode(good))]
+    for row in rows:
+        await store.put_sci(row)
+    await store.set_sci_status("gone", SCI_DELETED, "deleted, links kept")
+    assert (await store.get_sci("made")).origin == "ui"  # type: ignore[union-attr]
+    assert await managed_scis(store) == {"made": good}
