@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
+import msgspec
 import structlog
 
 from actors.budget import RateBudget
@@ -33,6 +34,28 @@ WEBHOOK_EVENTS = (
 )
 CRM = "zoho.crm"
 PROJECTS = "zoho.projects"
+
+
+def app_record(name: str) -> str:
+    """The store record holding a Zoho connection's app settings made in the admin UI."""
+    return f"{name}.app"
+
+
+async def with_stored_zoho(config: Config, store: Store) -> tuple[Config, set[str]]:
+    """The config with the Zoho connections set up in the admin UI filled in, and their
+    names. A connection the config file declares always wins over a stored one."""
+    found: dict[str, ZohoConnection] = {}
+    for name, declared in ((CRM, config.zoho.crm), (PROJECTS, config.zoho.projects)):
+        stored = None if declared is not None else await store.get_connection(app_record(name))
+        if stored is not None:
+            found[name] = msgspec.convert(
+                {**stored.settings, "client_secret": stored.secrets.get("client_secret", "")},
+                ZohoConnection)
+    if not found:
+        return config, set()
+    zoho = msgspec.structs.replace(config.zoho, crm=found.get(CRM, config.zoho.crm),
+                                   projects=found.get(PROJECTS, config.zoho.projects))
+    return msgspec.structs.replace(config, zoho=zoho), set(found)
 
 
 def configured(config: Config) -> list[str]:

@@ -29,7 +29,7 @@ from adapters.http import RemoteError
 from bridge import config as config_module
 from bridge import logging as bridge_logging
 from bridge.config import Config, ConfigError
-from bridge.connections import Connections, configured
+from bridge.connections import Connections, configured, with_stored_zoho
 from bridge.engine.wiring import engine_for, fingerprint
 from bridge.http.app import build_app, server_options
 from bridge.http.metrics import register_actor_metrics, register_connection_metrics
@@ -125,6 +125,7 @@ class Daemon:
             restart_policy(config), mailbox_size=config.supervisor.mailbox_size
         )
         self.runtime = Runtime(config=config, store=store, supervisor=supervisor)
+        self._file_config = config  # the config file's own, before the UI's connections
         self.connections = Connections()
         self._session: aiohttp.ClientSession | None = None
 
@@ -132,6 +133,7 @@ class Daemon:
         runtime = self.runtime
         await open_store(runtime.store, runtime.config)
         runtime.migrations_done = True
+        await self._adopt()
         # Not ready until each configured connection has answered its first probe.
         runtime.connection_problems = {name: "not checked yet"
                                        for name in configured(runtime.config)}
@@ -142,6 +144,7 @@ class Daemon:
             await save_scis(runtime.store, runtime.config)
             runtime.managed = await managed_scis(runtime.store)
             runtime.apply_scis = self._apply_scis
+            runtime.apply_connections = self._apply_connections
             # Signals are caught before READY=1, so an early SIGHUP/SIGTERM is never fatal.
             with anyio.open_signal_receiver(*HANDLED_SIGNALS) as signals:
                 async with aiohttp.ClientSession(timeout=CLIENT_TIMEOUT) as session, \
@@ -201,15 +204,26 @@ class Daemon:
             log.error("config.reload_rejected", error=str(exc))
             self.notifier.ready("reload rejected: keeping the previous configuration")
             return
-        self.runtime.config = fresh
+        self._file_config = fresh
         await save_scis(self.runtime.store, fresh)
-        if self._session is not None:  # credentials may have changed: rebuild, then restart
-            self.connections = Connections.from_config(fresh, self._session, self.runtime.store)
-            await self._check_connections()
-        restarted = await self._reconcile()
-        await self._register_webhook()
+        restarted = await self._apply_connections()
         log.info("config.reloaded", restarted=restarted)
         self.notifier.ready(f"reloaded; restarted {len(restarted)} actor(s)")
+
+    async def _adopt(self) -> None:
+        """Run with the config file's settings plus the Zoho connections set up in the UI."""
+        self.runtime.config, self.runtime.ui_connections = await with_stored_zoho(
+            self._file_config, self.runtime.store)
+
+    async def _apply_connections(self) -> list[str]:
+        """Credentials changed (a reload, a connection made or revoked in the UI): rebuild
+        the clients, probe them, and restart the actors whose connection changed."""
+        await self._adopt()
+        if self._session is not None:
+            self.connections = Connections.from_config(self.runtime.config, self._session,
+                                                       self.runtime.store)
+            await self._check_connections()
+        return await self._apply_scis()
 
     async def _apply_scis(self) -> list[str]:
         """After an SCI was made, changed or deleted in the UI: actors and webhook follow."""

@@ -37,6 +37,10 @@ class Runtime:
     managed: dict[str, SciConfig] = field(default_factory=dict)
     # Starts, restarts and stops actors to match ``scis``; set by the daemon.
     apply_scis: Callable[[], Awaitable[object]] | None = None
+    # Zoho connections set up in the admin UI (kept in the store, not the config file).
+    ui_connections: set[str] = field(default_factory=set)
+    # Re-reads those connections, rebuilds the clients and restarts what uses them.
+    apply_connections: Callable[[], Awaitable[object]] | None = None
 
     @property
     def scis(self) -> list[SciConfig]:

@@ -126,6 +126,8 @@ async def _connection(runtime: Runtime, name: str) -> ConnectionStatus:
     base = ConnectionStatus(
         name=name, title=CONNECTION_TITLES[name], configured=settings is not None,
         health=health, problem=problem,
+        set_up_in="" if settings is None else "ui" if name in runtime.ui_connections
+        else "config",
         required_scopes=list(CRM_SCOPES if name == CRM else PROJECTS_SCOPES))
     if settings is None:
         return base
@@ -142,8 +144,8 @@ def _jira_status(runtime: Runtime, config: Config) -> ConnectionStatus:
                                 health=health)
     return ConnectionStatus(
         name="jira", title=CONNECTION_TITLES["jira"], configured=True, health=health,
-        problem=problem, site_url=jira.site_url, account=jira.email, delivery=jira.delivery,
-        webhook_secret_set=bool(jira.webhook_secret))
+        problem=problem, set_up_in="config", site_url=jira.site_url, account=jira.email,
+        delivery=jira.delivery, webhook_secret_set=bool(jira.webhook_secret))
 
 
 def _zoho_status(base: ConnectionStatus, name: str, settings: ZohoConnection,

@@ -35,6 +35,7 @@ class ConnectionStatus(View, frozen=True, kw_only=True):
     configured: bool
     health: Health
     problem: str = ""
+    set_up_in: Literal["config", "ui", ""] = ""  # the config file, or the admin UI/API
     # Jira
     site_url: str = ""
     account: str = ""

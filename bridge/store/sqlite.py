@@ -235,6 +235,9 @@ class SqliteStore:
             (time.time(), name),
         )
 
+    async def delete_connection(self, name: str) -> None:
+        await self._write("DELETE FROM connections WHERE name = ?", (name,))
+
     def _connection(self, row: Row) -> Connection:
         sealed: dict[str, str] = json.loads(row["secrets"])
         return Connection(

@@ -13,7 +13,7 @@ import structlog
 from aiohttp import web
 
 from bridge.admin import operations as ops
-from bridge.admin import sci_edits
+from bridge.admin import sci_edits, zoho_connect
 from bridge.admin.sci_edits import InvalidSci
 from bridge.admin.views import LinkRequest, Me
 from bridge.http.keys import RUNTIME
@@ -121,6 +121,20 @@ async def get_connection(request: web.Request) -> web.Response:
 async def probe_connection(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     return _json(await ops.probe_connection(request.app[RUNTIME], name))
+
+
+async def connect_zoho(request: web.Request) -> web.Response:
+    try:
+        asked = msgspec.json.decode(await request.read(), type=zoho_connect.ZohoConnectRequest)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise _bad_request(f"the body must be a Zoho connect request: {exc}") from None
+    return _json(await zoho_connect.connect_zoho(request.app[RUNTIME],
+                                                 request.match_info["name"], asked))
+
+
+async def revoke_zoho(request: web.Request) -> web.Response:
+    return _json(await zoho_connect.revoke_zoho(request.app[RUNTIME],
+                                                request.match_info["name"]))
 
 
 async def list_scis(request: web.Request) -> web.Response:
@@ -251,6 +265,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{api}/connections", list_connections)
     app.router.add_get(f"{api}/connections/{{name}}", get_connection)
     app.router.add_post(f"{api}/connections/{{name}}/test", probe_connection)
+    app.router.add_post(f"{api}/connections/{{name}}/connect", connect_zoho)
+    app.router.add_post(f"{api}/connections/{{name}}/revoke", revoke_zoho)
     app.router.add_get(f"{api}/scis", list_scis)
     app.router.add_post(f"{api}/scis", create_sci)
     app.router.add_get(f"{api}/scis/{{sci_id}}", get_sci)

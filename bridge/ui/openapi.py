@@ -28,6 +28,7 @@ from bridge.admin.views import (
     SyncRequest,
     Unlinked,
 )
+from bridge.admin.zoho_connect import Revoked, ZohoConnectRequest
 from bridge.sci import SciConfig
 from bridge.store import SyncEntry
 
@@ -41,6 +42,7 @@ _MODELS: dict[str, Any] = {
     "Panel": Panel, "Records": list[RecordPreview], "Link": LinkView, "Links": list[LinkView],
     "LinkRequest": LinkRequest, "Unlinked": Unlinked, "Associated": AssociatedRecords,
     "SciDefinition": SciConfig, "SciDeleted": SciDeleted,
+    "ZohoConnectRequest": ZohoConnectRequest, "Revoked": Revoked,
 }
 
 PROBLEM = {
@@ -91,6 +93,7 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 def _paths() -> dict[str, Any]:
     connection = _path("name", {"type": "string", "enum": ["jira", "zoho.crm", "zoho.projects"]})
+    zoho = _path("name", {"type": "string", "enum": ["zoho.crm", "zoho.projects"]})
     sci = _path("sci_id", {"type": "string", "minLength": 1})
     dead = _path("dead_id", {"type": "integer", "minimum": 0, "maximum": MAX_ID})
     sci_filter = _query("sci", {"type": "string"}, "only this SCI's dead letters")
@@ -108,6 +111,11 @@ def _paths() -> dict[str, Any]:
             "Get connection", "Connection", errors=(404,), parameters=[connection])},
         "/api/v1/connections/{name}/test": {"post": _operation(
             "Test connection", "Connection", errors=(404, 409), parameters=[connection])},
+        "/api/v1/connections/{name}/connect": {"post": _operation(
+            "Connect Zoho", "Connection", errors=(400, 404, 409), parameters=[zoho],
+            body="ZohoConnectRequest")},
+        "/api/v1/connections/{name}/revoke": {"post": _operation(
+            "Revoke Zoho connection", "Revoked", errors=(404, 409), parameters=[zoho])},
         "/api/v1/scis": {
             "get": _operation("List SCIs", "Scis"),
             "post": _operation("Create SCI", "Sci", status=201, errors=(400, 409),

@@ -11,13 +11,16 @@ from typing import Any
 
 import aiohttp_jinja2
 import anyio
+import msgspec
 from aiohttp import web
 from aiohttp_session import get_session
 from yarl import URL
 
+from adapters.zoho.datacenters import DATA_CENTERS
 from bridge.admin import operations as ops
+from bridge.admin import zoho_connect
 from bridge.admin.passwords import spend_like_a_check, verify_password
-from bridge.config import UiConfig
+from bridge.config import UiConfig, split_error
 from bridge.http.keys import RUNTIME
 from bridge.ui.auth import (
     IDENTITY,
@@ -35,6 +38,11 @@ LIMITER = web.AppKey("login_limiter", LoginLimiter)
 # Each argon2 check takes ~64 MiB for a moment: a burst of sign-ins waits its turn.
 PASSWORD_CHECKS = web.AppKey("password_checks", anyio.CapacityLimiter)
 FLASH = "flash"
+
+# The connect form's fields and their labels (the messages name them).
+CONNECT_FIELDS = {"data_center": "Data center", "client_id": "Client ID",
+                  "client_secret": "Client Secret", "code": "Code",
+                  "accounts_url": "Accounts server", "api_url": "API server"}
 
 PageHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PanelAction = Callable[[web.Request], Awaitable[str]]  # what was done, for the message
@@ -133,9 +141,47 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 # -- connections ----------------------------------------------------------------------------
-async def connections_page(request: web.Request) -> web.StreamResponse:
+async def connections_page(request: web.Request, *, failed: str = "", error: str = "",
+                           typed: dict[str, str] | None = None,
+                           status: int = 200) -> web.Response:
+    """``failed``: the connection whose connect form is shown again with ``error`` and what
+    was ``typed`` (never the secret or the code)."""
     found = await ops.connections(request.app[RUNTIME])
-    return await render(request, "connections.html", {"connections": found})
+    return await render(request, "connections.html", {
+        "connections": found, "data_centers": list(DATA_CENTERS), "failed": failed,
+        "connect_error": error, "typed": typed or {}}, status)
+
+
+async def connect_zoho(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    form = await request.post()
+    fields = {key: str(form.get(key, "")).strip() for key in CONNECT_FIELDS}
+    typed = {key: fields[key] for key in ("data_center", "client_id", "accounts_url", "api_url")}
+    try:
+        asked = msgspec.convert(fields, zoho_connect.ZohoConnectRequest)
+        status = await zoho_connect.connect_zoho(request.app[RUNTIME], name, asked)
+    except msgspec.ValidationError as exc:
+        return await connections_page(request, failed=name, error=_connect_problem(exc),
+                                      typed=typed, status=400)
+    except ops.AdminError as exc:
+        return await connections_page(request, failed=name, error=str(exc), typed=typed,
+                                      status=409)
+    raise await back(request, "ok", f"{status.title} is connected ({status.data_center} data "
+                                    "center).", "/admin/connections")
+
+
+def _connect_problem(exc: msgspec.ValidationError) -> str:
+    _, key = split_error(exc)
+    hint = {"data_center": "choose one of the nine data centers",
+            "accounts_url": "leave it empty, or an http:// or https:// address",
+            "api_url": "leave it empty, or an http:// or https:// address"}.get(
+                key, "fill it in exactly as Zoho shows it (no spaces)")
+    return f"{CONNECT_FIELDS.get(key, key)}: {hint}"
+
+
+async def revoke_zoho(request: web.Request) -> web.StreamResponse:
+    revoked = await zoho_connect.revoke_zoho(request.app[RUNTIME], request.match_info["name"])
+    raise await back(request, "ok", f"{revoked.name}: {revoked.detail}.", "/admin/connections")
 
 
 async def test_connection(request: web.Request) -> web.StreamResponse:
@@ -292,6 +338,10 @@ def add_routes(app: web.Application, ui: UiConfig) -> None:
     routes.add_get("/admin/connections", connections_page)
     routes.add_post("/admin/connections/{name}/test",
                     guarded(test_connection, "/admin/connections"))
+    routes.add_post("/admin/connections/{name}/connect",
+                    guarded(connect_zoho, "/admin/connections"))
+    routes.add_post("/admin/connections/{name}/revoke",
+                    guarded(revoke_zoho, "/admin/connections"))
     routes.add_get("/admin/scis", scis_page)
     routes.add_post("/admin/scis/{sci_id}/sync-now", guarded(sync_now, "/admin/scis"))
     routes.add_get("/admin/scis/{sci_id}/history", guarded(history_page, "/admin/scis"))

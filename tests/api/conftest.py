@@ -12,8 +12,10 @@ from tests.api.harness import running
 
 
 class Api:
-    def __init__(self, client: TestClient, runtime: Runtime, token: str) -> None:
+    def __init__(self, client: TestClient, runtime: Runtime, token: str,
+                 sims: dict[str, Any]) -> None:
         self.client, self.runtime, self.token = client, runtime, token
+        self.sims = sims  # the simulators' description (URLs, credentials)
 
     def auth(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.token}"}
@@ -27,7 +29,8 @@ class Api:
 
 @asynccontextmanager
 async def api_client(tmp_path: Path, **ui: Any) -> AsyncIterator[Api]:
-    async with running(tmp_path, **ui) as runtime:
+    sims: dict[str, Any] = {}
+    async with running(tmp_path, sims, **ui) as runtime:
         _, token = await create_token(runtime.store, "admin", "tests")
         async with TestClient(TestServer(build_app(runtime))) as client:
-            yield Api(client, runtime, token)
+            yield Api(client, runtime, token, sims)

@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 
 from actors.supervisor import Supervisor
 from bridge.config import Config
-from bridge.connections import Connections
+from bridge.connections import Connections, with_stored_zoho
 from bridge.daemon import actor_plan, save_scis, secret_box
 from bridge.http.app import build_app
 from bridge.runtime import Runtime
@@ -101,11 +101,16 @@ async def seed(store: Store, dead_letters_of: str = "support-cases") -> None:
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, **ui: Any) -> AsyncIterator[Runtime]:
-    """The daemon's parts, wired as ``Daemon.serve`` wires them, with actors running."""
+async def running(tmp_path: Path, sims: dict[str, Any] | None = None,
+                  **ui: Any) -> AsyncIterator[Runtime]:
+    """The daemon's parts, wired as ``Daemon.serve`` wires them, with actors running.
+    ``sims`` (when given) receives the simulators' description."""
     sandbox = Sandbox(simulators())
     await sandbox.start()
-    config = build_config(tmp_path, sandbox.description(), **ui)
+    described = sandbox.description()
+    if sims is not None:
+        sims.update(described)
+    config = build_config(tmp_path, described, **ui)
     store = SqliteStore(config.database_path(), secret_box(config))
     await store.open()
     runtime = Runtime(config=config, store=store, supervisor=Supervisor(),
@@ -128,7 +133,16 @@ async def running(tmp_path: Path, **ui: Any) -> AsyncIterator[Runtime]:
                 return await runtime.supervisor.reconcile(
                     actor_plan(runtime, lambda: connections), 5)
 
+            async def apply_connections() -> list[str]:
+                nonlocal connections
+                runtime.config, runtime.ui_connections = await with_stored_zoho(config, store)
+                connections = Connections.from_config(runtime.config, session, store)
+                await connections.prepare()
+                runtime.connection_problems = await connections.problems(runtime.config)
+                return await apply_scis()
+
             runtime.apply_scis = apply_scis
+            runtime.apply_connections = apply_connections
             await apply_scis()
             try:
                 yield runtime
@@ -151,6 +165,7 @@ class LiveServer:
         self._thread = threading.Thread(target=anyio.run, args=(self._serve,), daemon=True)
         self.url = ""
         self.runtime: Runtime | None = None
+        self.sims: dict[str, Any] = {}  # the simulators' description (URLs, credentials)
         self.error: BaseException | None = None
 
     def __enter__(self) -> LiveServer:
@@ -170,8 +185,8 @@ class LiveServer:
 
     async def _serve(self) -> None:
         try:
-            async with running(self._tmp_path) as runtime, anyio.from_thread.BlockingPortal() \
-                    as portal:
+            async with running(self._tmp_path, self.sims) as runtime, \
+                    anyio.from_thread.BlockingPortal() as portal:
                 runner = web.AppRunner(build_app(runtime), access_log=None, handle_signals=False)
                 await runner.setup()
                 await web.TCPSite(runner, "127.0.0.1", 0).start()

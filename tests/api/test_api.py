@@ -13,7 +13,8 @@ from tests.api.test_panel_api import PANEL_ENDPOINTS, SCI_LINKS
 PROBLEM = "application/problem+json"
 ADMIN_ENDPOINTS = [
     ("GET", "/api/v1/connections"), ("GET", "/api/v1/connections/jira"),
-    ("POST", "/api/v1/connections/jira/test"), ("GET", "/api/v1/scis"),
+    ("POST", "/api/v1/connections/jira/test"), ("POST", "/api/v1/connections/jira/connect"),
+    ("POST", "/api/v1/connections/jira/revoke"), ("GET", "/api/v1/scis"),
     ("GET", "/api/v1/scis/support-cases"), ("POST", "/api/v1/scis/support-cases/sync-now"),
     ("GET", "/api/v1/scis/support-cases/history"), ("GET", "/api/v1/dead-letters"),
     ("POST", "/api/v1/dead-letters/1/replay"), ("POST", "/api/v1/dead-letters/replay-all"),

@@ -123,3 +123,40 @@ def test_dead_letters_replay_one_then_all(page: Page, server: LiveServer, screen
     expect(page.get_by_role("heading", name="No dead letters")).to_be_visible()
     assert server.runtime is not None
     assert server.call(server.runtime.store.outbox_depth, "legacy-invoices") == 2
+
+
+def test_zoho_projects_connects_from_the_form_and_revokes(page: Page, server: LiveServer,
+                                                          screenshot) -> None:
+    zoho = server.sims["zoho"]
+    sign_in(page, server)
+    card = page.locator("#connection-zoho-projects")
+
+    def fill(code: str) -> None:
+        card.get_by_label("Data center").select_option("EU")
+        card.get_by_label("Client ID").fill(zoho["client_id"])
+        card.get_by_label("Client Secret").fill(zoho["client_secret"])
+        card.get_by_label("Code", exact=True).fill(code)
+        if not card.get_by_label("Accounts server").is_visible():
+            card.get_by_text("Other servers").click()
+        card.get_by_label("Accounts server").fill(zoho["accounts_url"])
+        card.get_by_label("API server").fill(zoho["projects_api_url"])
+
+    fill("1000.not-a-real-code")
+    screenshot(page, "connect-zoho")
+    card.get_by_role("button", name="Connect Zoho Projects").click()
+    card = page.locator("#connection-zoho-projects")
+    expect(card.get_by_role("alert")).to_contain_text("Zoho refused the grant code")
+    expect(card.get_by_label("Client ID")).to_have_value(zoho["client_id"])
+    assert zoho["client_secret"] not in page.content()
+
+    code = page.request.post(zoho["accounts_url"] + "/_sim/grant-code").json()["code"]
+    fill(code)
+    card.get_by_role("button", name="Connect Zoho Projects").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Zoho Projects is connected (EU data center).")
+    card = page.locator("#connection-zoho-projects")
+    expect(card.locator(".badge")).to_have_text("Connected")
+    expect(card).to_contain_text("the admin UI")
+    card.get_by_role("button", name="Revoke connection").click()
+    expect(page.get_by_role("status")).to_contain_text("SCIs and links are kept")
+    expect(page.locator("#connection-zoho-projects .badge")).to_have_text("Not configured")

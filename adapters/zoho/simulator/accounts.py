@@ -151,7 +151,16 @@ class ZohoAccountsSimulator:
         app.router.add_post("/oauth/v2/revoke/token", self._revoke_endpoint)
         app.router.add_get("/oauth/v2/auth", self._authorize)
         app.router.add_get("/oauth/serverinfo", self._server_info)
+        app.router.add_post("/_sim/grant-code", self._sim_grant_code)
         return app
+
+    async def _sim_grant_code(self, request: web.Request) -> web.Response:
+        """The developer console's "Generate code" for the Self Client (JSON ``scopes`` list
+        optional: the client's own scopes by default)."""
+        body = await request.json() if request.can_read_body else {}
+        scopes = body.get("scopes") if isinstance(body, dict) else None
+        return web.json_response({"code": self.issue_grant_code(scopes or None),
+                                  "client_id": self.client_id})
 
     @staticmethod
     async def _params(request: web.Request) -> dict[str, str]:
