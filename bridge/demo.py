@@ -92,14 +92,14 @@ def demo_config(state_dir: Path, port: int, sims: dict[str, Any]) -> str:
     )
 
 
-def banner(port: int, sims: dict[str, Any], console_url: str) -> str:
+def banner(port: int, sims: dict[str, Any]) -> str:
     jira = sims["jira"]
     auth = f'{jira["email"]}:{jira["api_token"]}'
     return f"""
   Zoho ⇄ Jira bridge demo
   daemon      http://127.0.0.1:{port}/healthz  /readyz  /metrics
   admin UI    http://127.0.0.1:{port}/   sign in as {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}
-  console     {console_url}/   edit a simulated Jira issue, CRM case or Projects task
+  console     {sims["console_url"]}/   edit a simulated Jira issue, CRM case or Projects task
   Jira (sim)  {jira["base_url"]}   user {jira["email"]}
   Zoho (sim)  CRM {sims["zoho"]["crm_api_url"]}   Projects {sims["zoho"]["projects_api_url"]}
 
@@ -109,7 +109,8 @@ def banner(port: int, sims: dict[str, Any], console_url: str) -> str:
   comments and a file on "{CASES["comments"]["Subject"]}",
   a conflict in the history of support-cases, and a dead letter (a Jira priority the CRM
   refuses) on the Dead letters page. Edits in the console arrive on the other side.
-  The APIs answer curl too: curl -u {auth} {jira["base_url"]}/rest/api/3/issue/SUP-1
+  The simulated APIs take curl too:
+    curl -u {auth} {jira["base_url"]}/rest/api/3/issue/SUP-1
   Ctrl-C stops everything.
 """
 
@@ -136,7 +137,7 @@ async def _serve(state_dir: Path, port: int, sandbox: Sandbox, client: Simulator
     path = state_dir / "demo.toml"
     await anyio.Path(path).write_text(demo_config(state_dir, port, sims), encoding="utf-8")
     config = config_module.load(path)
-    print(banner(port, sims, sims["console_url"]), file=sys.stderr, flush=True)
+    print(banner(port, sims), file=sys.stderr, flush=True)
     async with anyio.create_task_group() as group:
         group.start_soon(demo_scenario.play, client, f"http://127.0.0.1:{port}")
         code = await Daemon(path, config).serve()
