@@ -32,7 +32,7 @@ class Row:
     label: str  # issue key, or the record's name on the other systems
     title: str
     status: str
-    linked: str = ""  # the linked Jira issue's key, for Zoho items
+    linked: str = ""  # the item the bridge linked it to, on the other side
 
 
 class SimulatorClient:
@@ -46,8 +46,11 @@ class SimulatorClient:
 
     # -- listings (state) ----------------------------------------------------------------
     def jira_issues(self, *projects: str) -> list[Row]:
+        zoho = {row.id: row.label for row in (*self.crm_cases(), *self.projects_tasks())}
         issues = [i for i in self.sims.jira.state.issues.values() if i.project.key in projects]
-        return [Row("jira", i.key, i.key, str(i.fields.get("summary", "")), i.status.name)
+        return [Row("jira", i.key, i.key, str(i.fields.get("summary", "")), i.status.name,
+                    next((zoho[item] for link in i.remote_links
+                          if (item := _bridged(link.global_id)) in zoho), ""))
                 for i in issues]
 
     def crm_cases(self) -> list[Row]:
@@ -64,9 +67,9 @@ class SimulatorClient:
     def linked_issue(self, record_id: str) -> str:
         """The key of the Jira issue the bridge linked to a Zoho item ("" when none): the
         bridge names the item in the global id of the issue's remote link."""
-        wanted = f"zoho-bridge:{record_id}"
         return next((i.key for i in self.sims.jira.state.issues.values()
-                     if any(link.global_id == wanted for link in i.remote_links)), "")
+                     if any(_bridged(link.global_id) == record_id for link in i.remote_links)),
+                    "")
 
     @property
     def project_id(self) -> str:
@@ -142,3 +145,9 @@ class SimulatorClient:
             if response.status >= 400:
                 raise SimulatorRefused(f"{response.status}: {body}")
             return body or {}
+
+
+def _bridged(global_id: str | None) -> str:
+    """The Zoho item a remote link the bridge set on an issue names ("" for other links)."""
+    prefix = "zoho-bridge:"
+    return global_id.removeprefix(prefix) if global_id and global_id.startswith(prefix) else ""
