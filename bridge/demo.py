@@ -12,13 +12,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anyio
 
 from bridge import config as config_module
+from bridge import demo_scenario
 from bridge import logging as bridge_logging
 from bridge.admin.passwords import hash_password
+from bridge.console.app import console_app
+from bridge.console.client import SimulatorClient
 from bridge.daemon import Daemon
-from bridge.sandbox import Sandbox, simulators
+from bridge.demo_scenario import CASES
+from bridge.sandbox import Sandbox, Served, Simulators
 
 DEMO_SCIS = """
 [[sci]]
@@ -30,9 +35,12 @@ jira_issue_type = "Task"
 zoho = {{ system = "crm", module = "Cases" }}
 poll_interval = 5.0
 auto_create = true
+comments = true
+attachments = true
 mappings = [
   {{ jira = "summary", zoho = "Subject" }},
   {{ jira = "description", zoho = "Description" }},
+  {{ jira = "priority", zoho = "Priority" }},
 ]
 rule = {{ field = "Status", operator = "equals", value = "Escalated", \
 status_when_met = "In Progress", status_when_not_met = "To Do", create_when_not_met = true }}
@@ -91,33 +99,50 @@ def banner(port: int, sims: dict[str, Any]) -> str:
   Zoho ⇄ Jira bridge demo
   daemon      http://127.0.0.1:{port}/healthz  /readyz  /metrics
   admin UI    http://127.0.0.1:{port}/   sign in as {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]}
+  console     {sims["console_url"]}/   edit a simulated Jira issue, CRM case or Projects task
   Jira (sim)  {jira["base_url"]}   user {jira["email"]}
   Zoho (sim)  CRM {sims["zoho"]["crm_api_url"]}   Projects {sims["zoho"]["projects_api_url"]}
 
-  SCIs: SUP Tasks ⇄ CRM Cases (two-way, auto-create, rule), ENG Tasks ⇄ Projects
-  "Mobile App" tasks (custom, status both ways), ENG ⇄ Deals (display).
-  New CRM cases and Projects tasks become Jira issues within seconds; edit one in Jira:
-    curl -u {auth} -X PUT -H 'Content-Type: application/json' \\
-         -d '{{"fields": {{"summary": "Printer fixed"}}}}' {jira["base_url"]}/rest/api/3/issue/SUP-1
-    curl -s http://127.0.0.1:{port}/metrics | grep bridge_webhook_events_total
+  SCIs: SUP Tasks ⇄ CRM Cases (two-way, auto-create, rule, comments, files), ENG Tasks ⇄
+  Projects "Mobile App" tasks (custom, status both ways), ENG ⇄ Deals (display).
+  Within seconds the demo seeds new cases and tasks, linked to new Jira issues: look for
+  comments and a file on "{CASES["comments"]["Subject"]}",
+  a conflict in the history of support-cases, and a dead letter (a Jira priority the CRM
+  refuses) on the Dead letters page. Edits in the console arrive on the other side.
+  The simulated APIs take curl too:
+    curl -u {auth} {jira["base_url"]}/rest/api/3/issue/SUP-1
   Ctrl-C stops everything.
 """
 
 
 async def run(state_dir: Path, port: int, sim_port: int) -> int:
-    sandbox = Sandbox(simulators(), port=sim_port)
-    await sandbox.start()
-    try:
-        sims = sandbox.description()
-        async for stale in anyio.Path(state_dir).glob("demo.db*"):
-            await stale.unlink()  # the simulators start afresh, so does the demo
-        path = state_dir / "demo.toml"
-        await anyio.Path(path).write_text(demo_config(state_dir, port, sims), encoding="utf-8")
-        config = config_module.load(path)
-        print(banner(port, sims), file=sys.stderr, flush=True)
-        return await Daemon(path, config).serve()
-    finally:
-        await sandbox.stop()
+    sims = Simulators.create()
+    async with aiohttp.ClientSession() as session:
+        sandbox = Sandbox(sims.served(), port=sim_port)
+        client = SimulatorClient(sims, sandbox, session)
+        daemon_url = f"http://127.0.0.1:{port}"
+        sandbox.add(Served("console", lambda: console_app(client, daemon_url + "/"),
+                           lambda base_url: {"console_url": base_url}))
+        await sandbox.start()
+        try:
+            return await _serve(state_dir, port, sandbox, client)
+        finally:
+            await sandbox.stop()
+
+
+async def _serve(state_dir: Path, port: int, sandbox: Sandbox, client: SimulatorClient) -> int:
+    sims = sandbox.description()
+    async for stale in anyio.Path(state_dir).glob("demo.db*"):
+        await stale.unlink()  # the simulators start afresh, so does the demo
+    path = state_dir / "demo.toml"
+    await anyio.Path(path).write_text(demo_config(state_dir, port, sims), encoding="utf-8")
+    config = config_module.load(path)
+    print(banner(port, sims), file=sys.stderr, flush=True)
+    async with anyio.create_task_group() as group:
+        group.start_soon(demo_scenario.play, client, f"http://127.0.0.1:{port}")
+        code = await Daemon(path, config).serve()
+        group.cancel_scope.cancel()
+    return code
 
 
 def main(state_dir: Path, port: int = 8080, sim_port: int = 8090) -> int:

@@ -12,10 +12,16 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import anyio
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from adapters.jira.simulator import JiraSimulator
+    from adapters.zoho.simulator.accounts import ZohoAccountsSimulator
+    from adapters.zoho.simulator.crm import ZohoCrmSimulator
+    from adapters.zoho.simulator.projects import ZohoProjectsSimulator
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,10 @@ class Sandbox:
         self._port = port
         self._runners: list[web.AppRunner] = []
         self.urls: dict[str, str] = {}
+
+    def add(self, item: Served) -> None:
+        """Serve one more app, on the port after the others; before ``start``."""
+        self._served.append(item)
 
     async def start(self) -> None:
         """Bind each simulator: consecutive ports from ``port``, or free ports when 0."""
@@ -64,31 +74,48 @@ class Sandbox:
         return merged
 
 
+@dataclass(frozen=True)
+class Simulators:
+    """The four simulators as objects, for callers that also drive their state."""
+
+    jira: JiraSimulator
+    accounts: ZohoAccountsSimulator
+    crm: ZohoCrmSimulator
+    projects: ZohoProjectsSimulator
+
+    @classmethod
+    def create(cls) -> Simulators:
+        from adapters.jira.simulator import JiraSimulator
+        from adapters.zoho.simulator.accounts import ZohoAccountsSimulator
+        from adapters.zoho.simulator.crm import ZohoCrmSimulator
+        from adapters.zoho.simulator.projects import ZohoProjectsSimulator
+
+        accounts = ZohoAccountsSimulator()
+        return cls(JiraSimulator(), accounts, ZohoCrmSimulator(accounts),
+                   ZohoProjectsSimulator(accounts.is_valid_access_token,
+                                         scopes_for=accounts.scopes_for))
+
+    def served(self) -> list[Served]:
+        """In port order: Jira, Zoho accounts, CRM, Projects."""
+        accounts, crm, projects = self.accounts, self.crm, self.projects
+
+        def describe_crm(base_url: str) -> dict[str, Any]:
+            accounts.api_domain = base_url  # token answers point clients at this simulator
+            return crm.sandbox_info(base_url)
+
+        return [
+            Served("jira", self.jira.app, self.jira.sandbox_info),
+            Served("zoho_accounts", accounts.app,
+                   lambda base_url: {"zoho": {"accounts_url": base_url}}),
+            Served("zoho_crm", crm.app, describe_crm),
+            Served("zoho_projects", projects.app,
+                   lambda base_url: {"zoho": projects.sandbox_info(base_url)}),
+        ]
+
+
 def simulators() -> list[Served]:
     """Every simulator the sandbox serves, in port order: Jira, Zoho accounts, CRM, Projects."""
-    from adapters.jira.simulator import JiraSimulator
-    from adapters.zoho.simulator.accounts import ZohoAccountsSimulator
-    from adapters.zoho.simulator.crm import ZohoCrmSimulator
-    from adapters.zoho.simulator.projects import ZohoProjectsSimulator
-
-    jira = JiraSimulator()
-    accounts = ZohoAccountsSimulator()
-    crm = ZohoCrmSimulator(accounts)
-    projects = ZohoProjectsSimulator(accounts.is_valid_access_token,
-                                     scopes_for=accounts.scopes_for)
-
-    def describe_crm(base_url: str) -> dict[str, Any]:
-        accounts.api_domain = base_url  # token answers point clients at this simulator
-        return crm.sandbox_info(base_url)
-
-    return [
-        Served("jira", jira.app, jira.sandbox_info),
-        Served("zoho_accounts", accounts.app,
-               lambda base_url: {"zoho": {"accounts_url": base_url}}),
-        Served("zoho_crm", crm.app, describe_crm),
-        Served("zoho_projects", projects.app,
-               lambda base_url: {"zoho": projects.sandbox_info(base_url)}),
-    ]
+    return Simulators.create().served()
 
 
 async def serve(sandbox: Sandbox, out: TextIO = sys.stdout) -> int:

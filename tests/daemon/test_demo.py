@@ -1,64 +1,53 @@
 import base64
 import json
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-
-def fetch(url: str, **kwargs) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, **kwargs)
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except OSError:
-        return 0, b""
-
-
-def until(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while (result := check()) is False or result is None:
-        assert time.monotonic() < deadline, "demo did not get there in time"
-        time.sleep(0.1)
-    return result
+from bridge.demo_scenario import CASES, CONFLICT_EDITS
+from tests.daemon.demo_process import DemoProcess, fetch, until
 
 
 def test_demo_receives_changes_made_in_the_simulated_jira(tmp_path: Path, free_port) -> None:
-    port = free_port()
-    # --sim-port 0: every simulator on a free port of its own (consecutive ports from a
-    # random start can collide with the other sockets of a busy test run).
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "bridge", "demo", "--state-dir", str(tmp_path),
-         "--port", str(port), "--sim-port", "0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert demo.stderr is not None
-        banner = [demo.stderr.readline() for _ in range(5)]
-        (jira_line,) = [line for line in banner if "Jira (sim)" in line]
-        jira_url = jira_line.split()[2]
-        daemon = f"http://127.0.0.1:{port}"
-        until(lambda: fetch(daemon + "/readyz")[0] == 200)
-        ready = json.loads(fetch(daemon + "/readyz")[1])
+    with DemoProcess(tmp_path, free_port()) as demo:
+        until(lambda: fetch(demo.daemon + "/readyz")[0] == 200)
+        ready = json.loads(fetch(demo.daemon + "/readyz")[1])
         assert {a["id"] for a in ready["actors"]} == {"support-cases", "mobile-tasks",
                                                       "engineering-deals"}
         token = base64.b64encode(b"bridge@example.com:sim-jira-api-token").decode()
-        status, _ = fetch(f"{jira_url}/rest/api/3/issue/SUP-1", method="PUT",
+        status, _ = fetch(f"{demo.jira}/rest/api/3/issue/SUP-1", method="PUT",
                           data=b'{"fields": {"summary": "Printer fixed"}}',
                           headers={"Authorization": f"Basic {token}",
                                    "Content-Type": "application/json"})
         assert status == 204
         accepted = 'bridge_webhook_events_total{result="accepted",source="jira"}'
-        until(lambda: accepted in fetch(daemon + "/metrics")[1].decode())
-        demo.send_signal(signal.SIGINT)
-        assert demo.wait(timeout=15) == 0
-        assert any("Zoho ⇄ Jira bridge demo" in line for line in banner)
-    finally:
-        if demo.poll() is None:
-            demo.kill()
-        demo.wait()
-        if demo.stderr:
-            demo.stderr.close()
+        until(lambda: accepted in fetch(demo.daemon + "/metrics")[1].decode())
+        assert demo.stop() == 0
+        assert any("Zoho ⇄ Jira bridge demo" in line for line in demo.banner)
+
+
+def test_demo_seeds_a_conflict_and_a_dead_letter_and_console_edits_flow(
+        tmp_path: Path, free_port) -> None:
+    with DemoProcess(tmp_path, free_port()) as demo:
+        letters = until(lambda: demo.cli("dead-letters") or None, timeout=60)
+        (letter,) = letters
+        assert letter["sci_id"] == "support-cases"
+        assert "Priority" in letter["reason"] and "INVALID_DATA" in letter["reason"]
+        history = demo.cli("history", "support-cases")
+        assert [e for e in history if "summary changed on both sides" in e["summary"]]
+        rows = demo.console_rows()
+        cases = {r["linked"]: r["title"] for r in rows if r["system"] == "crm"}
+        issues = {r["label"]: r["title"] for r in rows if r["system"] == "jira"}
+        (key,) = [key for key, title in cases.items() if title in CONFLICT_EDITS]
+        assert issues[key] == cases[key]  # the winner's summary is on both sides
+        assert any("attachment checkout-totals.csv copied" in e["summary"] for e in history)
+        assert any("zoho comment" in e["summary"] and "copied" in e["summary"]
+                   for e in history)
+
+        subject = CASES["comments"]["Subject"]
+        (case,) = [r for r in demo.console_rows() if r["system"] == "crm"
+                   and r["title"] == subject]
+        assert case["linked"].startswith("SUP-")
+        page = demo.console_edit(case, "Prices follow the billing country again")
+        assert f"watch {case['linked']} in the" in page
+        until(lambda: demo.jira_summary(case["linked"])
+              == "Prices follow the billing country again", timeout=15)
+        assert demo.stop() == 0
