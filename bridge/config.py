@@ -95,9 +95,13 @@ class JiraConnection(Base, frozen=True, kw_only=True):
 
 
 DataCenter = Literal["US", "EU", "IN", "AU", "JP", "CN", "UK", "CA", "SA"]
+# app: one shared token runs the sync; providers (Zoho CRM only): each panel user signs in
+# to Zoho for their own panel actions, and no background automation runs.
+AuthMode = Literal["app", "providers"]
 
 
 class ZohoConnection(Base, frozen=True, kw_only=True):
+    mode: AuthMode = "app"
     data_center: DataCenter = "US"
     client_id: str
     client_secret: str = ""
@@ -111,6 +115,16 @@ class ZohoConnection(Base, frozen=True, kw_only=True):
 class ZohoConfig(Base, frozen=True, kw_only=True):
     crm: ZohoConnection | None = None
     projects: ZohoConnection | None = None
+
+    def __post_init__(self) -> None:
+        if self.projects is not None and self.projects.mode != "app":
+            raise ValueError("zoho.projects.mode: Providers (per-user sign-in) is for Zoho CRM "
+                             "only; Zoho Projects connects with App OAuth 2.0 (mode = \"app\")")
+
+    @property
+    def crm_providers(self) -> bool:
+        """Zoho CRM in Providers mode: per-user panel sign-in, no background automation."""
+        return self.crm is not None and self.crm.mode == "providers"
 
 
 Role = Literal["admin", "user"]

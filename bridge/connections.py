@@ -36,6 +36,11 @@ CRM = "zoho.crm"
 PROJECTS = "zoho.projects"
 
 
+def user_record(name: str, user: str) -> str:
+    """The store record of one panel user's Zoho tokens (Providers mode)."""
+    return f"{name}@{user}"
+
+
 def app_record(name: str) -> str:
     """The store record holding a Zoho connection's app settings made in the admin UI."""
     return f"{name}.app"
@@ -72,14 +77,25 @@ class ZohoLink:
     settings: ZohoConnection
     session: aiohttp.ClientSession
     budget: RateBudget
+    tokens: StoreTokenStore
     # Zoho Projects paces per URL pattern; one throttle per account, shared by its SCIs.
     throttle: PatternThrottle = field(default_factory=lambda: PatternThrottle(url_pattern))
 
-    async def crm_client(self) -> ZohoCrmClient:
-        """A CRM client on the token's API domain (an explicit ``api_url`` wins)."""
+    async def crm_client(self, viewer: str = "") -> ZohoCrmClient:
+        """A CRM client on the token's API domain (an explicit ``api_url`` wins); with a
+        ``viewer``, on that panel user's own token (Providers mode)."""
+        oauth = self.user_oauth(viewer) if viewer else self.oauth
         default = data_center(self.settings.data_center).api
-        api = self.settings.api_url or await self.oauth.api_domain(default)
-        return ZohoCrmClient.connect(api, self.oauth, self.session, self.budget)
+        api = self.settings.api_url or await oauth.api_domain(default)
+        return ZohoCrmClient.connect(api, oauth, self.session, self.budget)
+
+    def user_oauth(self, user: str) -> ZohoOAuth:
+        """A panel user's own sign-in (Providers mode), kept in the store like the app's."""
+        return ZohoOAuth(user_record(self.oauth.connection, user),
+                         client_id=self.settings.client_id,
+                         client_secret=reveal(self.settings.client_secret),
+                         accounts_url=self.oauth.accounts_url, session=self.session,
+                         store=self.tokens)
 
     async def projects_client(self) -> ZohoProjectsClient:
         """A Zoho Projects client (an explicit ``api_url`` wins over the data center)."""
@@ -91,11 +107,14 @@ class ZohoLink:
 
     async def prepare(self) -> None:
         """Adopt configured credentials unless the store already holds working tokens.
+        (Providers mode keeps no app token: each user signs in from the panel.)
 
         A grant code is single-use: it is exchanged only when nothing is stored yet, so
         restarts with the same config keep using the stored refresh token.
         """
         settings = self.settings
+        if settings.mode == "providers":
+            return
         stored = await self.oauth.stored()
         if settings.refresh_token and (stored is None
                                        or stored.refresh_token != settings.refresh_token):
@@ -135,8 +154,9 @@ class Connections:
         found: dict[str, str] = {}
         if self.jira is not None:
             found["jira"] = await _probe(self.jira.myself())
-        if self.crm is not None:
-            found[CRM] = await _probe(_crm_org(self.crm))
+        if self.crm is not None:  # in Providers mode each user's own sign-in is checked
+            found[CRM] = "" if self.crm.settings.mode == "providers" else \
+                await _probe(_crm_org(self.crm))
         if self.projects is not None:  # usable once a token can be had
             found[PROJECTS] = await _probe(self.projects.oauth.access_token())
         return found
@@ -175,13 +195,14 @@ def _zoho(name: str, settings: ZohoConnection | None, session: aiohttp.ClientSes
         return None
     accounts = settings.accounts_url or data_center(settings.data_center).accounts
     kind: ConnectionKind = "zoho_crm" if name == CRM else "zoho_projects"
+    tokens = StoreTokenStore(store, kind)
     oauth = ZohoOAuth(name, client_id=settings.client_id,
                       client_secret=reveal(settings.client_secret), accounts_url=accounts,
-                      session=session, store=StoreTokenStore(store, kind))
+                      session=session, store=tokens)
     # Zoho CRM allows 10 concurrent calls per org on the Standard edition.
     budget = RateBudget(name, rate=settings.requests_per_second,
                         burst=settings.requests_per_second * 2, max_concurrent=10)
-    return ZohoLink(oauth, settings, session, budget)
+    return ZohoLink(oauth, settings, session, budget, tokens)
 
 
 async def _crm_org(crm: ZohoLink) -> object:

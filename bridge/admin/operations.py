@@ -21,6 +21,7 @@ from adapters.http import RemoteError
 from adapters.zoho.datacenters import data_center
 from adapters.zoho.oauth import StoredTokens, missing_scopes
 from bridge.admin.scopes import CRM_SCOPES, PROJECTS_SCOPES
+from bridge.admin.viewer import VIEWER
 from bridge.admin.views import (
     ISSUE_KEY_PATTERN,
     MIN_SEARCH,
@@ -47,7 +48,7 @@ from bridge.config import Config, ZohoConnection
 from bridge.connections import CRM, PROJECTS, Connections
 from bridge.engine import state as link_state
 from bridge.engine.engine import NotReady, SciEngine
-from bridge.engine.wiring import zoho_side
+from bridge.engine.wiring import engine_for, zoho_side
 from bridge.runtime import Runtime
 from bridge.sci import SciConfig
 from bridge.sides.base import AssociatedGroup, SideError, ZohoSide
@@ -58,6 +59,9 @@ from bridge.sync.model import ZohoSnapshot
 from bridge.tokens import StoreTokenStore
 
 CONNECTION_TITLES = {"jira": "Jira Cloud", CRM: "Zoho CRM", PROJECTS: "Zoho Projects"}
+LOGIN_REQUIRED = ("Zoho CRM login required: sign in to Zoho CRM with your own account to "
+                  "search, link and preview records here")
+SIGN_IN_PATH = "/oauth/zoho/start"  # the panel's "Sign in to Zoho CRM" (Providers mode)
 HISTORY_SCAN = 1000  # newest entries read when filtering an SCI's history
 PAYLOAD_PREVIEW = 2000
 MAX_ID = 2**63 - 1  # SQLite's largest integer
@@ -154,7 +158,8 @@ def _zoho_status(base: ConnectionStatus, name: str, settings: ZohoConnection,
     default_api = center.api if name == CRM else center.projects
     granted = list(tokens.scopes) if tokens else []
     return msgspec.structs.replace(
-        base, data_center=settings.data_center, client_id=settings.client_id,
+        base, mode=settings.mode, data_center=settings.data_center,
+        client_id=settings.client_id,
         api_domain=settings.api_url or (tokens.api_domain if tokens else "") or default_api,
         token_stored=tokens is not None,
         token_expires_at=tokens.expires_at if tokens else 0.0,
@@ -228,6 +233,10 @@ async def _summary(runtime: Runtime, record: SciRecord, dead_letters: int) -> Sc
     if definition is None:
         return msgspec.structs.replace(
             common, problem="the stored definition cannot be read by this version")
+    if definition.zoho.system == "crm" and runtime.config.zoho.crm_providers:
+        common = msgspec.structs.replace(common, status_reason=(
+            "not running: Zoho CRM is in Providers mode (per-user sign-in), which runs no "
+            "background automation; switch to App OAuth 2.0 on the Connections page"))
     return _describe(common, definition)
 
 
@@ -329,14 +338,14 @@ def _count_by_sci(letters: list[DeadLetter]) -> dict[str, int]:
 async def panel(runtime: Runtime, issue_key: str) -> Panel:
     """What the issue panel shows: the issue, the SCIs that apply, the links with records."""
     issue = await _issue(runtime, issue_key)
-    return Panel(issue=issue, scis=_panel_scis(runtime, issue),
+    return Panel(issue=issue, scis=await _panel_scis(runtime, issue),
                  links=[await _with_associated(runtime, await _with_record(runtime, view))
                         for view in await links_for_issue(runtime, issue.key)])
 
 
 async def scis_for_issue(runtime: Runtime, issue_key: str) -> list[PanelSci]:
     """Display SCIs by project; synchronized SCIs by project and issue type."""
-    return _panel_scis(runtime, await _issue(runtime, issue_key))
+    return await _panel_scis(runtime, await _issue(runtime, issue_key))
 
 
 async def search_records(runtime: Runtime, sci_id: str, text: str) -> list[RecordPreview]:
@@ -356,7 +365,7 @@ async def link(runtime: Runtime, sci_id: str, issue_key: str, record_id: str) ->
     """Link the issue to the record through the SCI's actor (the SCI's single writer)."""
     sci = _running_sci(runtime, sci_id)
     issue = await _issue(runtime, issue_key)
-    if sci.id not in {s.id for s in _panel_scis(runtime, issue)}:
+    if sci.id not in {s.id for s in await _panel_scis(runtime, issue)}:
         raise Refused(f"SCI {sci.id} does not apply to {issue.key} ({issue.project}, "
                       f"{issue.issue_type})")
     if not RECORD_ID.search(record_id):
@@ -459,24 +468,45 @@ async def _issue(runtime: Runtime, issue_key: str) -> IssueView:
                      issue_type=str((fields.get("issuetype") or {}).get("name", "")))
 
 
-def _panel_scis(runtime: Runtime, issue: IssueView) -> list[PanelSci]:
-    return [_panel_sci(runtime, sci) for sci in runtime.scis
-            if sci.enabled and sci.applies_to(issue.project, issue.issue_type)]
+async def _panel_scis(runtime: Runtime, issue: IssueView) -> list[PanelSci]:
+    applying = [sci for sci in runtime.scis
+                if sci.enabled and sci.applies_to(issue.project, issue.issue_type)]
+    signed_in = any(_providers(runtime, sci) for sci in applying) and await _signed_in(runtime)
+    return [_panel_sci(runtime, sci, signed_in) for sci in applying]
 
 
-def _panel_sci(runtime: Runtime, sci: SciConfig) -> PanelSci:
+def _panel_sci(runtime: Runtime, sci: SciConfig, signed_in: bool) -> PanelSci:
     crm = sci.zoho.system == "crm"
     title = CONNECTION_TITLES[CRM if crm else PROJECTS]
+    login = _providers(runtime, sci) and not signed_in
     return PanelSci(
         id=sci.id, name=sci.name, mode=sci.mode, zoho_system=sci.zoho.system,
         zoho_source=f"{title} · {sci.zoho.module}",
         link_label="Link a Zoho CRM record" if crm else "Link a Zoho Projects task/issue",
-        problem=_sci_problem(runtime, sci))
+        problem=LOGIN_REQUIRED if login else _sci_problem(runtime, sci),
+        sign_in_url=SIGN_IN_PATH if login else "")
+
+
+def _providers(runtime: Runtime, sci: SciConfig) -> bool:
+    """Zoho CRM in Providers mode: the panel acts with the viewer's own Zoho sign-in."""
+    return sci.zoho.system == "crm" and runtime.config.zoho.crm_providers
+
+
+async def _signed_in(runtime: Runtime) -> bool:
+    """Whether the current viewer has signed in to Zoho CRM (Providers mode)."""
+    crm = _connections(runtime).crm
+    viewer = VIEWER.get()
+    return bool(viewer) and crm is not None and \
+        await crm.user_oauth(viewer).stored() is not None
 
 
 def _sci_problem(runtime: Runtime, sci: SciConfig) -> str:
     """What stands in the way of this SCI's panel; an auth problem is named as such."""
     connection = CRM if sci.zoho.system == "crm" else PROJECTS
+    zoho = runtime.config.zoho
+    if (zoho.crm if connection == CRM else zoho.projects) is None:
+        return (f"{CONNECTION_TITLES[connection]} authentication required: an admin has not "
+                "connected it yet (Connections page)")
     problem = (runtime.connection_problems.get(connection, "")
                or runtime.sci_problems.get(sci.id, ""))
     if not problem or problem == "starting":
@@ -508,8 +538,9 @@ def _running_sci(runtime: Runtime, sci_id: str) -> SciConfig:
 
 
 async def _zoho(runtime: Runtime, sci: SciConfig) -> ZohoSide:
+    viewer = await _acting_viewer(runtime, sci)
     try:
-        return await zoho_side(sci, _connections(runtime))
+        return await zoho_side(sci, _connections(runtime), viewer)
     except SideError as exc:
         raise Refused(str(exc)) from None
     except RemoteError as exc:
@@ -608,8 +639,21 @@ def _cached_records(cached: CachedAssociated) -> AssociatedRecords:
         groups=msgspec.json.decode(cached.payload, type=list[AssociatedGroup]))
 
 
+async def _acting_viewer(runtime: Runtime, sci: SciConfig) -> str:
+    """"" (the app's connection), or in Providers mode the viewer, who must be signed in."""
+    if not _providers(runtime, sci):
+        return ""
+    if not await _signed_in(runtime):
+        raise Refused(LOGIN_REQUIRED)
+    return VIEWER.get()
+
+
 async def _ask(runtime: Runtime, sci_id: str, work: Callable[[SciEngine], Awaitable[T]]) -> T:
-    """Have the SCI's actor run ``work`` on its engine and wait for the answer."""
+    """Have the SCI's actor run ``work`` on its engine and wait for the answer. In Providers
+    mode no actor runs: the work is done at once with the viewer's own Zoho sign-in."""
+    sci = _running_sci(runtime, sci_id)
+    if _providers(runtime, sci):
+        return await _as_viewer(runtime, sci, work)
     info = runtime.supervisor.info(sci_id)
     if info is None:
         raise Refused(f"SCI {sci_id} has no running actor (disabled, or not in this daemon)")
@@ -627,3 +671,14 @@ async def _ask(runtime: Runtime, sci_id: str, work: Callable[[SciEngine], Awaita
     except (SideError, RemoteError, NotReady, StoreError) as exc:
         raise Refused(str(exc) or type(exc).__name__) from None
     return answer
+
+
+async def _as_viewer(runtime: Runtime, sci: SciConfig,
+                     work: Callable[[SciEngine], Awaitable[T]]) -> T:
+    viewer = await _acting_viewer(runtime, sci)
+    engine = engine_for(sci, runtime.config, runtime.store, lambda: _connections(runtime),
+                        runtime.channels, {}, viewer=viewer)
+    try:
+        return await work(engine)
+    except (SideError, RemoteError, NotReady, StoreError) as exc:
+        raise Refused(str(exc) or type(exc).__name__) from None

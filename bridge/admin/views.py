@@ -42,6 +42,7 @@ class ConnectionStatus(View, frozen=True, kw_only=True):
     delivery: str = ""
     webhook_secret_set: bool = False
     # Zoho
+    mode: str = ""  # app | providers
     data_center: str = ""
     api_domain: str = ""
     client_id: str = ""  # never the secret
@@ -141,6 +142,7 @@ class PanelSci(View, frozen=True, kw_only=True):
     zoho_source: str  # e.g. "Zoho CRM · Cases"
     link_label: str  # e.g. "Link a Zoho CRM record"
     problem: str = ""  # e.g. "Zoho CRM authentication required: …"
+    sign_in_url: str = ""  # Providers mode, viewer not signed in to Zoho CRM yet
 
 
 class PreviewField(View, frozen=True, kw_only=True):

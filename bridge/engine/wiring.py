@@ -28,8 +28,10 @@ PANEL_PATH = "/panel"  # the issue panel: PANEL_PATH/<ISSUE-KEY>
 
 def engine_for(sci: SciConfig, config: Config, store: Store,
                connections: Callable[[], Connections],
-               channels: ChannelRegistry, problems: dict[str, str]) -> SciEngine:
-    """``connections`` is read when the engine starts, so a reload's new clients are used."""
+               channels: ChannelRegistry, problems: dict[str, str],
+               viewer: str = "") -> SciEngine:
+    """``connections`` is read when the engine starts, so a reload's new clients are used.
+    With a ``viewer``, Zoho CRM is read and written with that panel user's own sign-in."""
 
     async def sides() -> Sides:
         current = connections()
@@ -39,7 +41,7 @@ def engine_for(sci: SciConfig, config: Config, store: Store,
             raise SideError("no Jira connection is configured ([jira])")
         fields = [m.jira for m in sci.mappings]
         jira = JiraSide(current.jira, sci.jira_projects[0], sci.jira_issue_type, fields)
-        return jira, await zoho_side(sci, current)
+        return jira, await zoho_side(sci, current, viewer)
 
     delivery = config.jira.delivery if config.jira else "webhook"
     public = config.daemon.public_url.rstrip("/")
@@ -49,13 +51,13 @@ def engine_for(sci: SciConfig, config: Config, store: Store,
                      panel_url=f"{public}{PANEL_PATH}" if public else "")
 
 
-async def zoho_side(sci: SciConfig, connections: Connections) -> ZohoSide:
+async def zoho_side(sci: SciConfig, connections: Connections, viewer: str = "") -> ZohoSide:
     source = sci.zoho
     if source.system == "crm":
         if connections.crm is None:
             raise SideError("no Zoho CRM connection is configured ([zoho.crm])")
         fields = [m.zoho for m in sci.mappings] + ([sci.rule.field] if sci.rule else [])
-        return CrmSide(await connections.crm.crm_client(), source.module, fields,
+        return CrmSide(await connections.crm.crm_client(viewer), source.module, fields,
                        sci.status_field)
     if connections.projects is None:
         raise SideError("no Zoho Projects connection is configured ([zoho.projects])")

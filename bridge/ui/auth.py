@@ -22,6 +22,7 @@ from aiohttp_session import get_session
 from yarl import URL
 
 from bridge.admin import tokens
+from bridge.admin.viewer import VIEWER
 from bridge.config import UiConfig
 from bridge.http.keys import RUNTIME
 
@@ -168,6 +169,7 @@ def access_middleware(refuse_api: Refusal, refuse_page: Refusal) -> Middleware:
                                 "the request did not carry this session's CSRF token; "
                                 "reload the page and try again")
         request[IDENTITY] = identity
+        VIEWER.set(identity.name)
         return await handler(request)
 
     return access

@@ -40,9 +40,12 @@ PASSWORD_CHECKS = web.AppKey("password_checks", anyio.CapacityLimiter)
 FLASH = "flash"
 
 # The connect form's fields and their labels (the messages name them).
-CONNECT_FIELDS = {"data_center": "Data center", "client_id": "Client ID",
+CONNECT_FIELDS = {"mode": "Authentication mode", "data_center": "Data center",
+                  "client_id": "Client ID",
                   "client_secret": "Client Secret", "code": "Code",
                   "accounts_url": "Accounts server", "api_url": "API server"}
+
+ZOHO_CALLBACK_PATH = "/oauth/zoho/callback"  # Providers mode: Zoho returns people here
 
 PageHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PanelAction = Callable[[web.Request], Awaitable[str]]  # what was done, for the message
@@ -149,14 +152,23 @@ async def connections_page(request: web.Request, *, failed: str = "", error: str
     found = await ops.connections(request.app[RUNTIME])
     return await render(request, "connections.html", {
         "connections": found, "data_centers": list(DATA_CENTERS), "failed": failed,
-        "connect_error": error, "typed": typed or {}}, status)
+        "connect_error": error, "typed": typed or {},
+        "callback_url": callback_url(request)}, status)
+
+
+def callback_url(request: web.Request) -> str:
+    """The redirect URI of the per-user sign-in; the Zoho client must list it exactly."""
+    public = request.app[RUNTIME].config.daemon.public_url.rstrip("/")
+    return (public or f"{request.scheme}://{request.host}") + ZOHO_CALLBACK_PATH
 
 
 async def connect_zoho(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     form = await request.post()
     fields = {key: str(form.get(key, "")).strip() for key in CONNECT_FIELDS}
-    typed = {key: fields[key] for key in ("data_center", "client_id", "accounts_url", "api_url")}
+    fields["mode"] = fields["mode"] or "app"
+    typed = {key: fields[key] for key in ("mode", "data_center", "client_id", "accounts_url",
+                                           "api_url")}
     try:
         asked = msgspec.convert(fields, zoho_connect.ZohoConnectRequest)
         status = await zoho_connect.connect_zoho(request.app[RUNTIME], name, asked)

@@ -53,7 +53,9 @@ SCIS: list[dict[str, Any]] = [
 ]
 
 
-def build_config(tmp_path: Path, sims: dict[str, Any], **ui: Any) -> Config:
+def build_config(tmp_path: Path, sims: dict[str, Any], *, zoho_crm: bool = True,
+                 **ui: Any) -> Config:
+    """``zoho_crm=False``: the config file leaves Zoho CRM to be connected in the UI."""
     jira, zoho = sims["jira"], sims["zoho"]
     raw = {
         "store": {"path": str(tmp_path / "bridge.db")},
@@ -62,7 +64,8 @@ def build_config(tmp_path: Path, sims: dict[str, Any], **ui: Any) -> Config:
         "zoho": {"crm": {"data_center": "EU", "client_id": zoho["client_id"],
                          "client_secret": zoho["client_secret"],
                          "refresh_token": zoho["refresh_token"],
-                         "accounts_url": zoho["accounts_url"], "api_url": zoho["crm_api_url"]}},
+                         "accounts_url": zoho["accounts_url"], "api_url": zoho["crm_api_url"]}
+                 } if zoho_crm else {},
         "ui": {"session_key": Fernet.generate_key().decode(),
                "user": [{"name": ADMIN[0], "password_hash": HASHES[ADMIN[0]], "role": "admin"},
                         {"name": USER[0], "password_hash": HASHES[USER[0]], "role": "user"}],
@@ -101,8 +104,8 @@ async def seed(store: Store, dead_letters_of: str = "support-cases") -> None:
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, sims: dict[str, Any] | None = None,
-                  **ui: Any) -> AsyncIterator[Runtime]:
+async def running(tmp_path: Path, sims: dict[str, Any] | None = None, *,
+                  zoho_crm: bool = True, **ui: Any) -> AsyncIterator[Runtime]:
     """The daemon's parts, wired as ``Daemon.serve`` wires them, with actors running.
     ``sims`` (when given) receives the simulators' description."""
     sandbox = Sandbox(simulators())
@@ -110,7 +113,7 @@ async def running(tmp_path: Path, sims: dict[str, Any] | None = None,
     described = sandbox.description()
     if sims is not None:
         sims.update(described)
-    config = build_config(tmp_path, described, **ui)
+    config = build_config(tmp_path, described, zoho_crm=zoho_crm, **ui)
     store = SqliteStore(config.database_path(), secret_box(config))
     await store.open()
     runtime = Runtime(config=config, store=store, supervisor=Supervisor(),
@@ -157,8 +160,9 @@ class LiveServer:
     """The admin app on a real loopback port, served from its own thread and event loop
     (for clients that block: the browser driver and the OpenAPI fuzzer)."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *, zoho_crm: bool = True) -> None:
         self._tmp_path = tmp_path
+        self._zoho_crm = zoho_crm
         self._ready = threading.Event()
         self._stop: anyio.Event | None = None
         self._portal: Any = None
@@ -185,7 +189,7 @@ class LiveServer:
 
     async def _serve(self) -> None:
         try:
-            async with running(self._tmp_path, self.sims) as runtime, \
+            async with running(self._tmp_path, self.sims, zoho_crm=self._zoho_crm) as runtime, \
                     anyio.from_thread.BlockingPortal() as portal:
                 runner = web.AppRunner(build_app(runtime), access_log=None, handle_signals=False)
                 await runner.setup()

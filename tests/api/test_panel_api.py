@@ -215,7 +215,7 @@ async def test_a_link_behind_a_dead_letter_shows_as_parked(tmp_path: Path) -> No
         _, (view,) = await api.call("GET", "/api/v1/issues/SUP-3/links")
         assert view["parked"] is True and view["sci_name"] == "Legacy invoices"
         status, body = await api.call("POST", "/api/v1/links/l1/refresh")
-        assert status == 409 and "no running actor" in body["detail"]
+        assert status == 409 and "legacy-invoices is disabled" in body["detail"]
         _, replayed = await api.call("POST", "/api/v1/dead-letters/replay-all")
         assert len(replayed["replayed"]) == 2
         _, (view,) = await api.call("GET", "/api/v1/issues/SUP-3/links")

@@ -75,3 +75,13 @@ async def test_connect_refusals_say_what_to_do(tmp_path: Path) -> None:
         assert status == 404
         status, after = await api.call("GET", PROJECTS)
         assert after["configured"] is False
+
+
+async def test_providers_mode_needs_no_code_and_is_for_crm_only(tmp_path: Path) -> None:
+    async with api_client(tmp_path) as api:
+        body = {**connect_body(api, ""), "mode": "providers"}
+        status, answer = await api.call("POST", f"{PROJECTS}/connect", json=body)
+        assert status == 400 and "Zoho CRM only" in answer["detail"]
+        status, answer = await api.call("POST", f"{PROJECTS}/connect",
+                                        json={**body, "mode": "app"})
+        assert status == 400 and answer["detail"].startswith("Code:")

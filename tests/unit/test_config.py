@@ -181,3 +181,11 @@ def test_check_config_warns_when_webhooks_cannot_be_verified(tmp_path: Path, jir
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "OK" in result.stdout
     assert ("jira.webhook_secret" in result.stderr) is warned
+
+
+def test_providers_mode_is_for_zoho_crm_only(tmp_path: Path) -> None:
+    message = error_for(tmp_path, '[zoho.projects]\nclient_id = "1000.X"\nmode = "providers"\n')
+    assert "Zoho CRM only" in message
+    loaded = config.load(write(tmp_path, '[zoho.crm]\nclient_id = "1000.X"\n'
+                                         'mode = "providers"\n'), {})
+    assert loaded.zoho.crm_providers
