@@ -427,7 +427,7 @@ async def get_link(runtime: Runtime, link_id: str) -> LinkView:
     return await _link_view(runtime, await _link(runtime, link_id))
 
 
-def _connections(runtime: Runtime) -> Connections:
+def live_connections(runtime: Runtime) -> Connections:
     if runtime.connections is None:
         raise Refused("Jira and Zoho can only be reached by the running daemon")
     return runtime.connections()
@@ -442,7 +442,7 @@ def issue_key_of(raw: str) -> str:
 
 async def _issue(runtime: Runtime, issue_key: str) -> IssueView:
     key = issue_key_of(issue_key)
-    jira = _connections(runtime).jira
+    jira = live_connections(runtime).jira
     if jira is None:
         raise Refused("no Jira connection is configured ([jira])")
     try:
@@ -507,7 +507,7 @@ def _running_sci(runtime: Runtime, sci_id: str) -> SciConfig:
 
 async def _zoho(runtime: Runtime, sci: SciConfig) -> ZohoSide:
     try:
-        return await zoho_side(sci, _connections(runtime))
+        return await zoho_side(sci, live_connections(runtime))
     except SideError as exc:
         raise Refused(str(exc)) from None
     except RemoteError as exc:
