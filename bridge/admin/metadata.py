@@ -15,6 +15,7 @@ from adapters.http import RemoteError
 from adapters.jira.client import JiraClient
 from adapters.zoho.crm import ZohoCrmClient
 from adapters.zoho.projects import ZohoProjectsClient
+from adapters.zoho.projects.client import Kind
 from adapters.zoho.projects.views import ProjectRef
 from bridge.admin.operations import CONNECTION_TITLES, NotFound, Refused, live_connections
 from bridge.admin.views import (
@@ -28,13 +29,13 @@ from bridge.admin.views import (
     ZohoProjectView,
 )
 from bridge.runtime import Runtime
-from bridge.sci import PROJECTS_SYNC_MODULES
 from bridge.sides.zoho_projects import KNOWN_KINDS
 
 T = TypeVar("T")
 JIRA = "Jira"
 CRM = CONNECTION_TITLES["zoho.crm"]
 PROJECTS = CONNECTION_TITLES["zoho.projects"]
+PROJECTS_KINDS: dict[str, Kind] = {"tasks": "tasks", "issues": "issues"}
 
 
 async def _read(side: str, call: Awaitable[T]) -> T:
@@ -83,9 +84,11 @@ async def jira_project(runtime: Runtime, key: str) -> JiraProjectDetail:
         if exc.status == 404:
             raise NotFound(f"no Jira project {key!r} (or this account cannot see it)") from None
         raise Refused(f"Jira could not be read: {exc}") from None
-    types = [JiraIssueTypeView(name=t["name"], statuses=[s.name for s in statuses.get(t["name"], [])])
+    types = [JiraIssueTypeView(name=t["name"],
+                               statuses=[s.name for s in statuses.get(t["name"], [])])
              for t in project.get("issueTypes", [])]
-    return JiraProjectDetail(key=project["key"], name=project.get("name", key), issue_types=types)
+    return JiraProjectDetail(key=project["key"], name=project.get("name", key),
+                             issue_types=types)
 
 
 async def jira_fields(runtime: Runtime) -> list[JiraFieldView]:
@@ -137,10 +140,11 @@ async def projects_of_portal(runtime: Runtime, portal_id: str) -> list[ZohoProje
 async def projects_fields(runtime: Runtime, portal_id: str, project_id: str,
                           kind: str) -> list[ZohoFieldView]:
     """A task's or issue's built-in fields; ``status`` lists the module's statuses."""
-    if kind not in PROJECTS_SYNC_MODULES:
+    module = PROJECTS_KINDS.get(kind)
+    if module is None:
         return []
     client = await _projects(runtime)
-    statuses = await _read(PROJECTS, client.statuses(ProjectRef(portal_id, project_id), kind))
+    statuses = await _read(PROJECTS, client.statuses(ProjectRef(portal_id, project_id), module))
     status = ZohoFieldView(api_name="status", label="Status", type="picklist",
                            picklist=[s.name for s in statuses if s.name])
     return [status, *(ZohoFieldView(api_name=name, label=name.replace("_", " ").capitalize(),

@@ -12,9 +12,8 @@ import msgspec
 import structlog
 from aiohttp import web
 
-from bridge.admin import metadata
+from bridge.admin import metadata, sci_edits
 from bridge.admin import operations as ops
-from bridge.admin import sci_edits
 from bridge.admin.sci_edits import InvalidSci
 from bridge.admin.views import LinkRequest, Me
 from bridge.http.keys import RUNTIME

@@ -34,7 +34,8 @@ ADMIN_ENDPOINTS = [
 def test_every_documented_operation_is_covered_here() -> None:
     documented = {(method.upper(), path) for path, item in document()["paths"].items()
                   for method in item}
-    tested = {(m, p.replace("/connections/jira", "/connections/{name}").replace("/support-cases", "/{sci_id}")
+    tested = {(m, p.replace("/connections/jira", "/connections/{name}")
+               .replace("/support-cases", "/{sci_id}")
                .replace("/1/", "/{dead_id}/").replace("/dead-letters/1", "/dead-letters/{dead_id}")
                .replace("/SUP-1", "/{issue_key}").replace("/abc", "/{link_id}")
                .replace("/projects/SUP", "/projects/{key}").replace("/Cases/", "/{module}/")
