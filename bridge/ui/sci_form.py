@@ -28,6 +28,7 @@ MODES: dict[str, tuple[str, str]] = {
     "custom": ("Custom", "Choose per field who owns it: Jira, Zoho or both."),
 }
 MB = 1024 * 1024
+NEW: Values = {"zoho.system": "crm", "poll_interval": "30", "attachment_max_mb": "10"}
 MULTI = ("jira_projects", "preview_fields")
 CHECKS = ("auto_create", "status_sync", "comments", "comments_restricted", "attachments",
           "attachment_deletes", "associated_records", "rule.create_when_not_met")

@@ -123,7 +123,7 @@ async def new_page(request: web.Request) -> web.StreamResponse:
     mode = request.query.get("mode", "")
     if mode not in MODES:
         return await render(request, "sci_modes.html", {"modes": MODES})
-    return await _form(request, {"zoho.system": "crm", **sci_form.from_form(request.query),
+    return await _form(request, {**sci_form.NEW, **sci_form.from_form(request.query),
                                  "mode": mode})
 
 
