@@ -42,6 +42,7 @@ ALIASES = {"attachment_max_bytes": "attachment_max_mb"}
 # Definition keys the form does not show: an edit keeps them as they were.
 KEPT = ("enabled", "status_map", "conflict_policy", "link_note", "user_map")
 WORD = re.compile(r"[A-Za-z_][\w.]*\w")
+MAPPING_PAIR = re.compile(r"(\S+) ↔ ([^\s)]+)")
 
 
 def from_form(form: MultiMapping[Any]) -> Values:
@@ -126,13 +127,17 @@ def kept_of(sci: SciConfig) -> dict[str, Any]:
     return {key: built[key] for key in KEPT if key in built}
 
 
-def error_key(exc: InvalidSci) -> str:
+def error_key(exc: InvalidSci, values: Values) -> str:
     """The form key the error is about. Checks across keys report their struct (or the
-    top level); then the key the message says is needed, else the first it names."""
+    top level); then the row of the mapping the message names, or the key the message says
+    is needed, else the first key it names."""
     field = ALIASES.get(exc.field, exc.field).replace(".[", "[")
     if field in FORM_KEYS or MAPPING_KEY.fullmatch(field):
         return field
     body = str(exc).partition("`: ")[2]
+    row = _mapping_row(body, values)
+    if row is not None:
+        return f"mappings[{row}].{_mapping_fault(body, values, row)}"
     before, _, after = body.partition(" need")
     for part in (after, before):
         for word in (ALIASES.get(w, w) for w in WORD.findall(part)):
@@ -140,6 +145,26 @@ def error_key(exc: InvalidSci) -> str:
                 if (key in FORM_KEYS and key != "mode") or MAPPING_KEY.fullmatch(key):
                     return key
     return field
+
+
+def _mapping_row(message: str, values: Values) -> int | None:
+    """The row of the mapping a message names as ``jira ↔ zoho``."""
+    named = MAPPING_PAIR.search(message)
+    if named is None:
+        return None
+    for index in range(mapping_rows(values) - 1):
+        if (_text(values, f"mappings[{index}].jira"), _text(values, f"mappings[{index}].zoho")
+                ) == named.groups():
+            return index
+    return None
+
+
+def _mapping_fault(message: str, values: Values, row: int) -> str:
+    """A missing owner, or which side of the row an earlier row maps already."""
+    if "owner" in message:
+        return "owner"
+    earlier = {_text(values, f"mappings[{i}].jira") for i in range(row)}
+    return "jira" if _text(values, f"mappings[{row}].jira") in earlier else "zoho"
 
 
 def _text(values: Values, key: str) -> str:

@@ -163,7 +163,8 @@ async def _refused(request: web.Request, values: Values, exc: ops.AdminError, *,
                    editing: str = "") -> web.Response:
     """The form again with the values kept and the message at the top and at its input."""
     # Refused on a new SCI: its id is taken.
-    key = sci_form.error_key(exc) if isinstance(exc, InvalidSci) else "" if editing else "id"
+    key = (sci_form.error_key(exc, values) if isinstance(exc, InvalidSci)
+           else "" if editing else "id")
     errors = {"": str(exc), **({key: str(exc)} if key else {})}
     status = 400 if isinstance(exc, ops.Invalid) else 409
     return await _form(request, values, editing=editing, errors=errors, status=status)

@@ -34,7 +34,7 @@ def test_an_error_names_the_input_the_message_is_about() -> None:
         try:
             parse_definition(sci_form.definition(values))
         except InvalidSci as exc:
-            return sci_form.error_key(exc)
+            return sci_form.error_key(exc, values)
         raise AssertionError("valid")
 
     assert key_of(status_sync="on") == "status_field"
@@ -43,6 +43,12 @@ def test_an_error_names_the_input_the_message_is_about() -> None:
     assert key_of(**{"mappings[0].zoho": ""}) == "mappings[0].zoho"
     assert key_of(attachment_max_mb="11") == "attachment_max_mb"
     assert key_of(poll_interval="0") == "poll_interval"
+    assert key_of(mode="custom", **{"mappings[1].jira": "priority",
+                                    "mappings[1].zoho": "Priority"}) == "mappings[0].owner"
+    assert key_of(**{"mappings[1].jira": "summary",
+                     "mappings[1].zoho": "Stage"}) == "mappings[1].jira"
+    assert key_of(**{"mappings[1].jira": "priority",
+                     "mappings[1].zoho": "Deal_Name"}) == "mappings[1].zoho"
 
 
 async def test_the_form_offers_live_choices_and_creates_an_sci(tmp_path: Path) -> None:
