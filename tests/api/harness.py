@@ -53,16 +53,20 @@ SCIS: list[dict[str, Any]] = [
 ]
 
 
-def build_config(tmp_path: Path, sims: dict[str, Any], **ui: Any) -> Config:
+def build_config(tmp_path: Path, sims: dict[str, Any], *, projects: bool = False,
+                 **ui: Any) -> Config:
+    """The daemon's config over the simulators; Zoho Projects only when asked for."""
     jira, zoho = sims["jira"], sims["zoho"]
+    crm = {"data_center": "EU", "client_id": zoho["client_id"],
+           "client_secret": zoho["client_secret"], "refresh_token": zoho["refresh_token"],
+           "accounts_url": zoho["accounts_url"]}
     raw = {
         "store": {"path": str(tmp_path / "bridge.db")},
         "jira": {"site_url": jira["base_url"], "email": jira["email"],
                  "api_token": jira["api_token"], "webhook_secret": "hook-secret"},
-        "zoho": {"crm": {"data_center": "EU", "client_id": zoho["client_id"],
-                         "client_secret": zoho["client_secret"],
-                         "refresh_token": zoho["refresh_token"],
-                         "accounts_url": zoho["accounts_url"], "api_url": zoho["crm_api_url"]}},
+        "zoho": {"crm": {**crm, "api_url": zoho["crm_api_url"]},
+                 **({"projects": {**crm, "api_url": zoho["projects_api_url"]}}
+                    if projects else {})},
         "ui": {"session_key": Fernet.generate_key().decode(),
                "user": [{"name": ADMIN[0], "password_hash": HASHES[ADMIN[0]], "role": "admin"},
                         {"name": USER[0], "password_hash": HASHES[USER[0]], "role": "user"}],
@@ -101,11 +105,12 @@ async def seed(store: Store, dead_letters_of: str = "support-cases") -> None:
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, **ui: Any) -> AsyncIterator[Runtime]:
+async def running(tmp_path: Path, *, projects: bool = False,
+                  **ui: Any) -> AsyncIterator[Runtime]:
     """The daemon's parts, wired as ``Daemon.serve`` wires them, with actors running."""
     sandbox = Sandbox(simulators())
     await sandbox.start()
-    config = build_config(tmp_path, sandbox.description(), **ui)
+    config = build_config(tmp_path, sandbox.description(), projects=projects, **ui)
     store = SqliteStore(config.database_path(), secret_box(config))
     await store.open()
     runtime = Runtime(config=config, store=store, supervisor=Supervisor(),

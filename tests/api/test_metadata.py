@@ -3,6 +3,7 @@ simulators: Jira projects, issue types with statuses, fields; Zoho CRM modules a
 
 from pathlib import Path
 
+from bridge.admin import metadata
 from tests.api.conftest import api_client
 
 META = "/api/v1/metadata"
@@ -50,3 +51,17 @@ async def test_a_failing_remote_side_is_named(tmp_path: Path) -> None:
         jira.api += "/gone"  # every request now answers 404
         status, body = await api.call("GET", f"{META}/jira/projects")
         assert status == 409 and body["detail"].startswith("Jira could not be read: ")
+
+
+async def test_zoho_projects_portals_projects_and_task_fields(tmp_path: Path) -> None:
+    async with api_client(tmp_path, projects=True) as api:
+        status, portals = await api.call("GET", f"{META}/zoho/projects/portals")
+        assert status == 200 and len(portals) == 1
+        portal = portals[0]["id"]
+        status, projects = await api.call("GET", f"{META}/zoho/projects/portals/{portal}/projects")
+        assert status == 200 and projects and set(projects[0]) == {"id", "name"}
+        fields = await metadata.projects_fields(api.runtime, portal, projects[0]["id"], "tasks")
+        status_field = next(f for f in fields if f.api_name == "status")
+        assert status_field.picklist and "due_date" in {f.api_name for f in fields}
+        status, body = await api.call("GET", f"{META}/zoho/projects/portals/nope/projects")
+        assert status == 404 and "nope" in body["detail"]

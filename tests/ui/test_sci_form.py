@@ -123,3 +123,29 @@ async def test_config_scis_are_read_only_here(tmp_path: Path) -> None:
         assert str(response.url).endswith("/admin/scis")
         assert "declared in the config file; change it there" in html
         assert "/admin/scis/support-cases/edit" not in html
+
+
+async def test_a_zoho_projects_sci_picks_portal_project_and_task_fields(tmp_path: Path) -> None:
+    async with api_client(tmp_path, projects=True) as api:
+        client = api.client
+        await login(client, *ADMIN)
+        chosen = {"mode": "one_way", "zoho.system": "projects", "refresh": "1"}
+        html = await (await client.get("/admin/scis/new", params=chosen)).text()
+        portal = html.split('name="zoho.portal_id"')[1].split('<option value="')[2].split('"')[0]
+        chosen["zoho.portal_id"] = portal
+        html = await (await client.get("/admin/scis/new", params=chosen)).text()
+        project = html.split('name="zoho.project_id"')[1].split('<option value="')[2].split('"')[0]
+        values = {**chosen, "zoho.project_id": project, "zoho.module": "tasks", "id": "p-tasks",
+                  "name": "Project tasks", "jira_projects": "SUP", "jira_issue_type": "Task",
+                  "mappings[0].jira": "summary", "mappings[0].zoho": "name",
+                  "attachments": "on"}
+        html = await (await client.get("/admin/scis/new", params=values)).text()
+        assert '<option value="due_date">' in html and 'name="zoho.workdrive_folder"' in html
+        del values["refresh"]
+        response = await client.post("/admin/scis", data={**values, "csrf_token": csrf_from(html)})
+        assert response.status == 400
+        assert 'data-for="zoho.workdrive_folder"' in await response.text()
+        values["zoho.workdrive_folder"] = "wd-folder-1"
+        await client.post("/admin/scis", data={**values, "csrf_token": csrf_from(html)})
+        made = api.runtime.managed["p-tasks"]
+        assert (made.zoho.portal_id, made.zoho.project_id) == (portal, project)
