@@ -438,7 +438,7 @@ async def get_link(runtime: Runtime, link_id: str) -> LinkView:
     return await _link_view(runtime, await _link(runtime, link_id))
 
 
-def _connections(runtime: Runtime) -> Connections:
+def live_connections(runtime: Runtime) -> Connections:
     if runtime.connections is None:
         raise Refused("Jira and Zoho can only be reached by the running daemon")
     return runtime.connections()
@@ -453,7 +453,7 @@ def issue_key_of(raw: str) -> str:
 
 async def _issue(runtime: Runtime, issue_key: str) -> IssueView:
     key = issue_key_of(issue_key)
-    jira = _connections(runtime).jira
+    jira = live_connections(runtime).jira
     if jira is None:
         raise Refused("no Jira connection is configured ([jira])")
     try:
@@ -494,7 +494,7 @@ def _providers(runtime: Runtime, sci: SciConfig) -> bool:
 
 async def _signed_in(runtime: Runtime) -> bool:
     """Whether the current viewer has signed in to Zoho CRM (Providers mode)."""
-    crm = _connections(runtime).crm
+    crm = live_connections(runtime).crm
     viewer = VIEWER.get()
     return bool(viewer) and crm is not None and \
         await crm.user_oauth(viewer).stored() is not None
@@ -540,7 +540,7 @@ def _running_sci(runtime: Runtime, sci_id: str) -> SciConfig:
 async def _zoho(runtime: Runtime, sci: SciConfig) -> ZohoSide:
     viewer = await _acting_viewer(runtime, sci)
     try:
-        return await zoho_side(sci, _connections(runtime), viewer)
+        return await zoho_side(sci, live_connections(runtime), viewer)
     except SideError as exc:
         raise Refused(str(exc)) from None
     except RemoteError as exc:
@@ -676,7 +676,7 @@ async def _ask(runtime: Runtime, sci_id: str, work: Callable[[SciEngine], Awaita
 async def _as_viewer(runtime: Runtime, sci: SciConfig,
                      work: Callable[[SciEngine], Awaitable[T]]) -> T:
     viewer = await _acting_viewer(runtime, sci)
-    engine = engine_for(sci, runtime.config, runtime.store, lambda: _connections(runtime),
+    engine = engine_for(sci, runtime.config, runtime.store, lambda: live_connections(runtime),
                         runtime.channels, {}, viewer=viewer)
     try:
         return await work(engine)

@@ -50,7 +50,7 @@ async def create_sci(runtime: Runtime, raw: Mapping[str, Any]) -> SciDetail:
 
 
 async def update_sci(runtime: Runtime, sci_id: str, raw: Mapping[str, Any]) -> SciDetail:
-    _editable(runtime, sci_id)
+    editable(runtime, sci_id)
     if raw.get("id", sci_id) != sci_id:
         raise InvalidSci("the id of an SCI cannot change; create a new SCI instead", "id")
     await _save(runtime, parse_definition({**raw, "id": sci_id}))
@@ -59,7 +59,7 @@ async def update_sci(runtime: Runtime, sci_id: str, raw: Mapping[str, Any]) -> S
 
 async def set_enabled(runtime: Runtime, sci_id: str, enabled: bool) -> SciDetail:
     """Pause (``False``) or resume an SCI; a paused SCI keeps its links and queues."""
-    current = _editable(runtime, sci_id)
+    current = editable(runtime, sci_id)
     await _save(runtime, msgspec.structs.replace(current, enabled=enabled))
     return await sci(runtime, sci_id)
 
@@ -67,7 +67,7 @@ async def set_enabled(runtime: Runtime, sci_id: str, enabled: bool) -> SciDetail
 async def delete_sci(runtime: Runtime, sci_id: str, *, keep_links: bool) -> SciDeleted:
     """Stop and remove the SCI. Kept links wait in the store for an SCI made again with
     the same id; otherwise the links, their mirrors and history go with it."""
-    _editable(runtime, sci_id)
+    editable(runtime, sci_id)
     del runtime.managed[sci_id]
     if keep_links:
         await runtime.store.set_sci_status(sci_id, SCI_DELETED, "deleted, links kept")
@@ -77,7 +77,7 @@ async def delete_sci(runtime: Runtime, sci_id: str, *, keep_links: bool) -> SciD
     return SciDeleted(sci_id=sci_id, links_kept=keep_links)
 
 
-def _editable(runtime: Runtime, sci_id: str) -> SciConfig:
+def editable(runtime: Runtime, sci_id: str) -> SciConfig:
     if any(declared.id == sci_id for declared in runtime.config.sci):
         raise Refused(f"SCI {sci_id} is declared in the config file; change it there and "
                       "reload the daemon (SIGHUP)")

@@ -203,3 +203,48 @@ class LinkRequest(View, frozen=True, kw_only=True):
     sci_id: str
     issue_key: Annotated[str, msgspec.Meta(pattern=ISSUE_KEY_PATTERN)]
     record_id: Annotated[str, msgspec.Meta(pattern=RECORD_ID_PATTERN)]
+
+
+# -- live metadata for the SCI form ------------------------------------------------------
+class JiraProjectView(View, frozen=True, kw_only=True):
+    key: str
+    name: str
+
+
+class JiraIssueTypeView(View, frozen=True, kw_only=True):
+    name: str
+    statuses: list[str] = []  # the statuses its workflow uses in this project
+
+
+class JiraProjectDetail(View, frozen=True, kw_only=True):
+    key: str
+    name: str
+    issue_types: list[JiraIssueTypeView] = []
+
+
+class JiraFieldView(View, frozen=True, kw_only=True):
+    id: str  # what a mapping's ``jira`` names
+    name: str
+    type: str = ""  # the field's schema type (string, number, option, …)
+
+
+class ZohoModuleView(View, frozen=True, kw_only=True):
+    api_name: str  # what ``zoho.module`` names
+    label: str
+
+
+class ZohoFieldView(View, frozen=True, kw_only=True):
+    api_name: str  # what a mapping's ``zoho`` and a rule's ``field`` name
+    label: str
+    type: str = ""
+    picklist: list[str] = []  # the values a picklist field allows
+
+
+class PortalView(View, frozen=True, kw_only=True):
+    id: str
+    name: str
+
+
+class ZohoProjectView(View, frozen=True, kw_only=True):
+    id: str
+    name: str

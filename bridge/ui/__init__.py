@@ -10,7 +10,7 @@ import jinja2
 from aiohttp import web
 
 from bridge.runtime import Runtime
-from bridge.ui import api, pages, zoho_signin
+from bridge.ui import api, pages, sci_pages, zoho_signin
 from bridge.ui.auth import access_middleware
 from bridge.ui.format import FILTERS
 from bridge.ui.security import security_headers, session_storage
@@ -31,4 +31,5 @@ def install(app: web.Application, runtime: Runtime) -> None:
     app.router.add_static("/static/", HERE / "static")
     pages.add_routes(app, runtime.config.ui)
     zoho_signin.add_routes(app)
+    sci_pages.add_routes(app)
     api.add_routes(app)

@@ -12,8 +12,8 @@ import msgspec
 import structlog
 from aiohttp import web
 
+from bridge.admin import metadata, sci_edits, zoho_connect
 from bridge.admin import operations as ops
-from bridge.admin import sci_edits, zoho_connect
 from bridge.admin.sci_edits import InvalidSci
 from bridge.admin.views import LinkRequest, Me
 from bridge.http.keys import RUNTIME
@@ -211,6 +211,36 @@ async def discard(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+# -- live metadata for SCI definitions ------------------------------------------------------
+async def jira_projects(request: web.Request) -> web.Response:
+    return _json(await metadata.jira_projects(request.app[RUNTIME]))
+
+
+async def jira_project(request: web.Request) -> web.Response:
+    return _json(await metadata.jira_project(request.app[RUNTIME], request.match_info["key"]))
+
+
+async def jira_fields(request: web.Request) -> web.Response:
+    return _json(await metadata.jira_fields(request.app[RUNTIME]))
+
+
+async def crm_modules(request: web.Request) -> web.Response:
+    return _json(await metadata.crm_modules(request.app[RUNTIME]))
+
+
+async def crm_fields(request: web.Request) -> web.Response:
+    return _json(await metadata.crm_fields(request.app[RUNTIME], request.match_info["module"]))
+
+
+async def projects_portals(request: web.Request) -> web.Response:
+    return _json(await metadata.projects_portals(request.app[RUNTIME]))
+
+
+async def projects_of_portal(request: web.Request) -> web.Response:
+    return _json(await metadata.projects_of_portal(request.app[RUNTIME],
+                                                   request.match_info["portal"]))
+
+
 # -- the issue panel and links -------------------------------------------------------------
 async def panel(request: web.Request) -> web.Response:
     return _json(await ops.panel(request.app[RUNTIME], request.match_info["issue_key"]))
@@ -276,6 +306,14 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{api}/scis/{{sci_id}}/resume", resume_sci)
     app.router.add_post(f"{api}/scis/{{sci_id}}/sync-now", sync_now)
     app.router.add_get(f"{api}/scis/{{sci_id}}/history", history)
+    meta = f"{api}/metadata"
+    app.router.add_get(f"{meta}/jira/projects", jira_projects)
+    app.router.add_get(f"{meta}/jira/projects/{{key}}", jira_project)
+    app.router.add_get(f"{meta}/jira/fields", jira_fields)
+    app.router.add_get(f"{meta}/zoho/crm/modules", crm_modules)
+    app.router.add_get(f"{meta}/zoho/crm/modules/{{module}}/fields", crm_fields)
+    app.router.add_get(f"{meta}/zoho/projects/portals", projects_portals)
+    app.router.add_get(f"{meta}/zoho/projects/portals/{{portal}}/projects", projects_of_portal)
     app.router.add_get(f"{api}/dead-letters", list_dead_letters)
     app.router.add_post(f"{api}/dead-letters/replay-all", replay_all)
     app.router.add_post(f"{api}/dead-letters/{{dead_id:\\d+}}/replay", replay)

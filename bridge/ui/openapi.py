@@ -16,10 +16,14 @@ from bridge.admin.views import (
     AssociatedRecords,
     ConnectionStatus,
     DeadLetterView,
+    JiraFieldView,
+    JiraProjectDetail,
+    JiraProjectView,
     LinkRequest,
     LinkView,
     Me,
     Panel,
+    PortalView,
     RecordPreview,
     ReplayResult,
     SciDeleted,
@@ -27,6 +31,9 @@ from bridge.admin.views import (
     SciSummary,
     SyncRequest,
     Unlinked,
+    ZohoFieldView,
+    ZohoModuleView,
+    ZohoProjectView,
 )
 from bridge.admin.zoho_connect import Revoked, ZohoConnectRequest
 from bridge.sci import SciConfig
@@ -43,6 +50,10 @@ _MODELS: dict[str, Any] = {
     "LinkRequest": LinkRequest, "Unlinked": Unlinked, "Associated": AssociatedRecords,
     "SciDefinition": SciConfig, "SciDeleted": SciDeleted,
     "ZohoConnectRequest": ZohoConnectRequest, "Revoked": Revoked,
+    "JiraProjects": list[JiraProjectView], "JiraProject": JiraProjectDetail,
+    "JiraFields": list[JiraFieldView], "ZohoModules": list[ZohoModuleView],
+    "ZohoFields": list[ZohoFieldView], "ZohoPortals": list[PortalView],
+    "ZohoProjects": list[ZohoProjectView],
 }
 
 PROBLEM = {
@@ -146,6 +157,31 @@ def _paths() -> dict[str, Any]:
         "/api/v1/dead-letters/{dead_id}": {"delete": _operation(
             "Discard dead letter", None, status=204, errors=(404,), parameters=[dead])},
         **_link_paths(sci),
+        **_metadata_paths(),
+    }
+
+
+def _metadata_paths() -> dict[str, Any]:
+    key = _path("key", {"type": "string", "minLength": 1})
+    module = _path("module", {"type": "string", "minLength": 1})
+    portal = _path("portal", {"type": "string", "minLength": 1})
+    tag, meta = "metadata", "/api/v1/metadata"
+    return {
+        f"{meta}/jira/projects": {"get": _operation(
+            "Jira projects", "JiraProjects", errors=(409,), tag=tag)},
+        f"{meta}/jira/projects/{{key}}": {"get": _operation(
+            "Jira project", "JiraProject", errors=(404, 409), parameters=[key], tag=tag)},
+        f"{meta}/jira/fields": {"get": _operation(
+            "Jira fields", "JiraFields", errors=(409,), tag=tag)},
+        f"{meta}/zoho/crm/modules": {"get": _operation(
+            "Zoho CRM modules", "ZohoModules", errors=(409,), tag=tag)},
+        f"{meta}/zoho/crm/modules/{{module}}/fields": {"get": _operation(
+            "Zoho CRM fields", "ZohoFields", errors=(404, 409), parameters=[module], tag=tag)},
+        f"{meta}/zoho/projects/portals": {"get": _operation(
+            "Zoho Projects portals", "ZohoPortals", errors=(409,), tag=tag)},
+        f"{meta}/zoho/projects/portals/{{portal}}/projects": {"get": _operation(
+            "Zoho Projects projects", "ZohoProjects", errors=(404, 409), parameters=[portal],
+            tag=tag)},
     }
 
 

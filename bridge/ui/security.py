@@ -17,9 +17,10 @@ log = structlog.get_logger("bridge.ui")
 
 COOKIE_NAME = "bridge_session"
 HEADERS = {
-    # No inline script or style anywhere: pages load only their own stylesheet.
+    # No inline script or style anywhere: pages load only their own stylesheet and scripts.
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",

@@ -54,18 +54,20 @@ SCIS: list[dict[str, Any]] = [
 
 
 def build_config(tmp_path: Path, sims: dict[str, Any], *, zoho_crm: bool = True,
-                 **ui: Any) -> Config:
-    """``zoho_crm=False``: the config file leaves Zoho CRM to be connected in the UI."""
+                 projects: bool = False, **ui: Any) -> Config:
+    """The daemon's config over the simulators; Zoho Projects only when asked for, Zoho CRM
+    unless ``zoho_crm=False`` (then it is left to be connected in the UI)."""
     jira, zoho = sims["jira"], sims["zoho"]
+    crm = {"data_center": "EU", "client_id": zoho["client_id"],
+           "client_secret": zoho["client_secret"], "refresh_token": zoho["refresh_token"],
+           "accounts_url": zoho["accounts_url"]}
     raw = {
         "store": {"path": str(tmp_path / "bridge.db")},
         "jira": {"site_url": jira["base_url"], "email": jira["email"],
                  "api_token": jira["api_token"], "webhook_secret": "hook-secret"},
-        "zoho": {"crm": {"data_center": "EU", "client_id": zoho["client_id"],
-                         "client_secret": zoho["client_secret"],
-                         "refresh_token": zoho["refresh_token"],
-                         "accounts_url": zoho["accounts_url"], "api_url": zoho["crm_api_url"]}
-                 } if zoho_crm else {},
+        "zoho": {**({"crm": {**crm, "api_url": zoho["crm_api_url"]}} if zoho_crm else {}),
+                 **({"projects": {**crm, "api_url": zoho["projects_api_url"]}}
+                    if projects else {})},
         "ui": {"session_key": Fernet.generate_key().decode(),
                "user": [{"name": ADMIN[0], "password_hash": HASHES[ADMIN[0]], "role": "admin"},
                         {"name": USER[0], "password_hash": HASHES[USER[0]], "role": "user"}],
@@ -105,7 +107,8 @@ async def seed(store: Store, dead_letters_of: str = "support-cases") -> None:
 
 @asynccontextmanager
 async def running(tmp_path: Path, sims: dict[str, Any] | None = None, *,
-                  zoho_crm: bool = True, **ui: Any) -> AsyncIterator[Runtime]:
+                  zoho_crm: bool = True, projects: bool = False,
+                  **ui: Any) -> AsyncIterator[Runtime]:
     """The daemon's parts, wired as ``Daemon.serve`` wires them, with actors running.
     ``sims`` (when given) receives the simulators' description."""
     sandbox = Sandbox(simulators())
@@ -113,7 +116,7 @@ async def running(tmp_path: Path, sims: dict[str, Any] | None = None, *,
     described = sandbox.description()
     if sims is not None:
         sims.update(described)
-    config = build_config(tmp_path, described, zoho_crm=zoho_crm, **ui)
+    config = build_config(tmp_path, described, zoho_crm=zoho_crm, projects=projects, **ui)
     store = SqliteStore(config.database_path(), secret_box(config))
     await store.open()
     runtime = Runtime(config=config, store=store, supervisor=Supervisor(),
@@ -189,8 +192,8 @@ class LiveServer:
 
     async def _serve(self) -> None:
         try:
-            async with running(self._tmp_path, self.sims, zoho_crm=self._zoho_crm) as runtime, \
-                    anyio.from_thread.BlockingPortal() as portal:
+            async with running(self._tmp_path, self.sims, zoho_crm=self._zoho_crm) \
+                    as runtime, anyio.from_thread.BlockingPortal() as portal:
                 runner = web.AppRunner(build_app(runtime), access_log=None, handle_signals=False)
                 await runner.setup()
                 await web.TCPSite(runner, "127.0.0.1", 0).start()

@@ -11,6 +11,13 @@ from tests.api.harness import ADMIN
 from tests.api.test_panel_api import PANEL_ENDPOINTS, SCI_LINKS
 
 PROBLEM = "application/problem+json"
+METADATA_ENDPOINTS = [
+    ("GET", "/api/v1/metadata/jira/projects"), ("GET", "/api/v1/metadata/jira/projects/SUP"),
+    ("GET", "/api/v1/metadata/jira/fields"), ("GET", "/api/v1/metadata/zoho/crm/modules"),
+    ("GET", "/api/v1/metadata/zoho/crm/modules/Cases/fields"),
+    ("GET", "/api/v1/metadata/zoho/projects/portals"),
+    ("GET", "/api/v1/metadata/zoho/projects/portals/P1/projects"),
+]
 ADMIN_ENDPOINTS = [
     ("GET", "/api/v1/connections"), ("GET", "/api/v1/connections/jira"),
     ("POST", "/api/v1/connections/jira/test"), ("POST", "/api/v1/connections/jira/connect"),
@@ -21,15 +28,19 @@ ADMIN_ENDPOINTS = [
     ("DELETE", "/api/v1/dead-letters/1"), ("POST", "/api/v1/scis"),
     ("PUT", "/api/v1/scis/support-cases"), ("DELETE", "/api/v1/scis/support-cases"),
     ("POST", "/api/v1/scis/support-cases/pause"), ("POST", "/api/v1/scis/support-cases/resume"),
+    *METADATA_ENDPOINTS,
 ]
 
 
 def test_every_documented_operation_is_covered_here() -> None:
     documented = {(method.upper(), path) for path, item in document()["paths"].items()
                   for method in item}
-    tested = {(m, p.replace("/jira", "/{name}").replace("/support-cases", "/{sci_id}")
+    tested = {(m, p.replace("/connections/jira", "/connections/{name}")
+               .replace("/support-cases", "/{sci_id}")
                .replace("/1/", "/{dead_id}/").replace("/dead-letters/1", "/dead-letters/{dead_id}")
-               .replace("/SUP-1", "/{issue_key}").replace("/abc", "/{link_id}"))
+               .replace("/SUP-1", "/{issue_key}").replace("/abc", "/{link_id}")
+               .replace("/projects/SUP", "/projects/{key}").replace("/Cases/", "/{module}/")
+               .replace("/P1/", "/{portal}/"))
               for m, p in [*ADMIN_ENDPOINTS, *PANEL_ENDPOINTS, SCI_LINKS]}
     assert documented - {("GET", "/api/v1/me")} == tested
 

@@ -56,7 +56,7 @@ async def test_security_headers_on_pages(tmp_path: Path) -> None:
         response = await api.client.get("/login")
         csp = response.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
-        assert "script-src" not in csp and "default-src 'none'" in csp  # no script at all
+        assert "script-src 'self';" in csp and "default-src 'none'" in csp  # own files only
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "same-origin"
         assert response.headers["Cache-Control"] == "no-store"
