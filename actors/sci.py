@@ -71,6 +71,7 @@ class SciActor:
             reply.answer(await work(self._engine))
         except Exception as exc:  # the asker gets the error; the actor carries on
             reply.fail(exc)
+        self._next_retry = self._clock()  # the work may have left writes to retry
 
     def _idle_for(self) -> float:
         deadlines = [d for d in (self._next_poll, self._next_retry, self._next_inbox)
@@ -87,9 +88,11 @@ class SciActor:
             self._next_retry = await self._engine.retry_due()
 
     async def _poll(self, reason: str) -> None:
-        await self._engine.poll(reason)
+        handled = await self._engine.poll(reason)
         self._next_poll = self._clock() + self._engine.poll_interval
-        self._next_retry = self._clock()
+        # A retry pass costs store reads: an idle poll with no write pending needs none.
+        if handled or self._next_retry is not None:
+            self._next_retry = self._clock()
 
     async def _inbox(self) -> None:
         try:

@@ -12,6 +12,7 @@ from bench import (
     api_efficiency,
     jira_to_zoho_latency,
     report,
+    scale,
     webhook_ingest,
     zoho_to_jira_latency,
 )
@@ -22,6 +23,7 @@ BENCHMARKS: dict[str, report.Benchmark] = {
     "jira_to_zoho_latency": jira_to_zoho_latency.run,
     "zoho_to_jira_latency": zoho_to_jira_latency.run,
     "api_efficiency": api_efficiency.run,
+    "scale": scale.run,
 }
 
 

@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,14 +191,18 @@ async def make_pairs(people: People, count: int, tag: str = "item",
     return [Pair(i.id, i.key, str(r.id)) for i, r in zip(issues.created, records, strict=True)]
 
 
-async def link_pairs(db: Path, pairs: dict[str, list[Pair]], summaries: dict[str, str]) -> None:
+async def link_pairs(db: Path, pairs: dict[str, list[Pair]], summaries: dict[str, str],
+                     cursors: Mapping[str, str] | None = None) -> None:
     """Write the links (and what both sides agree on) into the daemon's store, as manual
-    linking would; ``summaries``: record id → the summary both sides hold now."""
+    linking would; ``summaries``: record id → the summary both sides hold now. ``cursors``
+    (poll cursor name → value) are set for every SCI, as a daemon that ran before left them."""
     store = SqliteStore(db, SecretBox(SecretBox.generate_key()))
     await store.open()
     now = time.time()
     try:
         for sci_id, items in pairs.items():
+            if cursors:
+                await store.commit(UnitOfWork(sci_id=sci_id, cursors=cursors))
             for offset in range(0, len(items), 500):
                 links = [Link(id=uuid.uuid4().hex, sci_id=sci_id, jira_issue_id=p.issue_id,
                               jira_issue_key=p.issue_key, zoho_record_id=p.record_id,
@@ -219,10 +223,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def sci_toml(sci_id: str, project: str, poll_interval: float) -> str:
+def sci_toml(sci_id: str, project: str, poll_interval: float, module: str = MODULE) -> str:
     return (f'[[sci]]\nid = "{sci_id}"\nname = "{sci_id}"\nmode = "two_way"\n'
             f'jira_projects = ["{project}"]\njira_issue_type = "Task"\n'
-            f'zoho = {{ system = "crm", module = "{MODULE}" }}\n'
+            f'zoho = {{ system = "crm", module = "{module}" }}\n'
             f'poll_interval = {poll_interval}\nlink_note = false\n'
             f'mappings = [ {{ jira = "summary", zoho = "Subject" }} ]\n')
 
@@ -236,6 +240,7 @@ class DaemonProcess:
     sims: Simulators
     scis: dict[str, str]  # SCI id → its Jira project
     poll_interval: float = 30.0
+    modules: dict[str, str] = field(default_factory=dict)  # SCI id → CRM module, else MODULE
     notifications: bool = True
     profile_name: str = ""
     port: int = field(default_factory=free_port)
@@ -263,7 +268,7 @@ class DaemonProcess:
             f'client_secret = "{accounts.client_secret}"\naccounts_url = "{urls["accounts"]}"\n'
             f'refresh_token = "{accounts.issue_refresh_token()}"\napi_url = "{urls["crm"]}"\n'
             f'requests_per_second = 1000\n'
-            + "".join(sci_toml(sci, project, self.poll_interval)
+            + "".join(sci_toml(sci, project, self.poll_interval, self.modules.get(sci, MODULE))
                       for sci, project in self.scis.items()))
 
     def _command(self, config: Path) -> list[str]:

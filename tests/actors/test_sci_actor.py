@@ -9,8 +9,10 @@ from actors.messages import InboxArrived, PollNow
 
 
 class FakeEngine:
-    def __init__(self, poll_interval: float = 0.2, inbox_failures: int = 0) -> None:
+    def __init__(self, poll_interval: float = 0.2, inbox_failures: int = 0,
+                 changes_per_poll: int = 0) -> None:
         self.poll_interval = poll_interval
+        self.changes_per_poll = changes_per_poll
         self.polls = 0
         self.inbox_passes = 0
         self.retries = 0
@@ -25,7 +27,7 @@ class FakeEngine:
 
     async def poll(self, reason: str) -> int:
         self.polls += 1
-        return 0
+        return self.changes_per_poll
 
     async def retry_due(self) -> float | None:
         self.retries += 1
@@ -77,3 +79,13 @@ async def test_manual_poll_runs_at_once_and_retry_deadline_is_honoured() -> None
     await run_for(engine, 0, ask)
     assert engine.polls >= 1
     assert engine.retries >= 2  # once at start, once when the retry time came
+
+
+async def test_a_retry_pass_follows_a_poll_only_when_it_found_changes_or_writes_wait() -> None:
+    idle = FakeEngine(poll_interval=0.1)
+    await run_for(idle, 0.45)
+    assert idle.polls >= 3
+    assert idle.retries == 1  # at start; then nothing was pending and nothing changed
+    busy = FakeEngine(poll_interval=0.1, changes_per_poll=1)
+    await run_for(busy, 0.45)
+    assert busy.retries >= busy.polls
