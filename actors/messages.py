@@ -20,9 +20,11 @@ class InboxArrived(_Message, frozen=True):
 
 
 class PollNow(_Message, frozen=True):
-    """Poll the Zoho source now (manual refresh, change notification, or timer)."""
+    """Poll the Zoho source now (manual refresh, change notification, or timer).
+    ``sent_at`` (epoch s): a poll that began later already covers this request."""
 
     reason: str = "timer"
+    sent_at: float = 0.0
 
 
 class Drain(_Message, frozen=True):

@@ -2,7 +2,8 @@
 
 It decides *when* work happens, never *what* it means: that is the engine's job. Separate
 deadlines keep separate kinds of work from starving each other — the next poll, the next
-outbox retry — and a burst of wake-ups is coalesced into one pass over the durable inbox.
+outbox retry — and a burst of wake-ups is coalesced into one pass over the durable inbox
+(or one poll, for requests sent before a poll began).
 Any failure the engine reports as ``retry`` backs off and comes back at the next deadline.
 """
 
@@ -50,6 +51,7 @@ class SciActor:
         self._next_retry: float | None = clock()
         self._inbox_failures = 0
         self._next_inbox: float | None = None
+        self._poll_started = 0.0  # when the latest poll began (epoch s)
 
     async def run(self, mailbox: Mailbox) -> None:
         await self._inbox()
@@ -60,7 +62,9 @@ class SciActor:
                     return
                 case InboxArrived():  # one pass per issue covers every pending event
                     await self._inbox()
-                case PollNow(reason=reason) if reason != "timer":
+                case PollNow(reason=reason, sent_at=sent) if reason != "timer":
+                    if 0 < sent < self._poll_started:
+                        continue  # a poll that began after this request covered it
                     await self._poll(reason)
                 case Call(work=work, reply=reply):
                     await self._call(work, reply)
@@ -88,6 +92,7 @@ class SciActor:
             self._next_retry = await self._engine.retry_due()
 
     async def _poll(self, reason: str) -> None:
+        self._poll_started = self._clock()
         handled = await self._engine.poll(reason)
         self._next_poll = self._clock() + self._engine.poll_interval
         # A retry pass costs store reads: an idle poll with no write pending needs none.

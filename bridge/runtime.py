@@ -5,6 +5,7 @@ The HTTP layer and the daemon share this one object; a reload swaps ``config`` i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -56,7 +57,7 @@ class Runtime:
 
     def wake(self, sci_id: str, reason: str) -> bool:
         """Ask an SCI to poll now (a Zoho change notification, a manual sync)."""
-        return self.supervisor.offer(sci_id, PollNow(reason))
+        return self.supervisor.offer(sci_id, PollNow(reason, sent_at=time.time()))
 
     def notify_actors(self, event_id: int, sci_ids: list[str]) -> None:
         """Wake the actors; a full mailbox is fine, the event is already in the inbox."""

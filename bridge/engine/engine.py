@@ -321,7 +321,8 @@ class SciEngine:
 
     async def poll(self, reason: str = "timer") -> int:
         """One Zoho poll (and a Jira poll when Jira is polled); returns changes handled.
-        A poll someone asked for (not the timer) is recorded in the history."""
+        A manual poll is recorded in the history; one woken by a notification only when it
+        found something (or a problem)."""
         started = self._clock()
         if not await self.start():
             handled = 0
@@ -336,7 +337,7 @@ class SciEngine:
             if not self._auth_trouble:
                 self._report_problem("")
             await self._update_gauges()
-        if reason != "timer":
+        if reason == "manual" or (reason != "timer" and (handled or self.problem)):
             summary = self.problem or f"{handled} change{'s' * (handled != 1)} from Zoho"
             await self._store.record_sync(self._entry("zoho_to_jira", started, handled,
                                                       int(bool(self.problem)),

@@ -89,3 +89,25 @@ async def test_a_retry_pass_follows_a_poll_only_when_it_found_changes_or_writes_
     busy = FakeEngine(poll_interval=0.1, changes_per_poll=1)
     await run_for(busy, 0.45)
     assert busy.retries >= busy.polls
+
+
+async def test_wake_ups_sent_before_a_poll_began_are_covered_by_it() -> None:
+    """A burst of change notifications costs one poll, plus at most one more for those
+    that came in while it ran; each poll reads everything changed since the last."""
+
+    class SlowPoll(FakeEngine):
+        async def poll(self, reason: str) -> int:
+            await anyio.sleep(0.1)
+            return await super().poll(reason)
+
+    engine = SlowPoll(poll_interval=60)
+
+    async def burst(mailbox: Mailbox) -> None:
+        await anyio.sleep(0.05)  # after the start-up poll
+        for _ in range(12):
+            mailbox.offer(PollNow("zoho notification", sent_at=time.time()))
+            await anyio.sleep(0.01)
+        await anyio.sleep(0.5)
+
+    await run_for(engine, 0, burst)
+    assert 2 <= engine.polls <= 3  # not 12
