@@ -279,9 +279,15 @@ class Daemon:
 
     async def _register_webhook(self) -> None:
         try:
-            await self.connections.register_webhook(self.runtime.config, self.runtime.scis)
+            hook_id = await self.connections.register_webhook(self.runtime.config,
+                                                              self.runtime.scis)
         except RemoteError as exc:
             log.error("jira.webhook_registration_failed", error=str(exc))
+            self.runtime.webhook = f"registration failed: {exc}"
+            return
+        self.runtime.webhook = (f"registered (id {hook_id})" if hook_id is not None else
+                                "not registered: needs daemon.public_url, a webhook secret, "
+                                "an SCI and jira.delivery other than poll")
 
     async def _watchdog(self, interval: float) -> None:
         """Pings from the event loop itself: a stuck loop stops them and systemd restarts us."""

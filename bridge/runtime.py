@@ -38,6 +38,8 @@ class Runtime:
     managed: dict[str, SciConfig] = field(default_factory=dict)
     # Starts, restarts and stops actors to match ``scis``; set by the daemon.
     apply_scis: Callable[[], Awaitable[object]] | None = None
+    # The Jira webhook registration as the daemon last left it (shown on Connections).
+    webhook: str = "not registered yet"
     # Zoho connections set up in the admin UI (kept in the store, not the config file).
     ui_connections: set[str] = field(default_factory=set)
     # Re-reads those connections, rebuilds the clients and restarts what uses them.

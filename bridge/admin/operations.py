@@ -149,7 +149,8 @@ def _jira_status(runtime: Runtime, config: Config) -> ConnectionStatus:
     return ConnectionStatus(
         name="jira", title=CONNECTION_TITLES["jira"], configured=True, health=health,
         problem=problem, set_up_in="config", site_url=jira.site_url, account=jira.email,
-        delivery=jira.delivery, webhook_secret_set=bool(jira.webhook_secret))
+        delivery=jira.delivery, webhook_secret_set=bool(jira.webhook_secret),
+        webhook=runtime.webhook if jira.delivery != "poll" else "not used (delivery = poll)")
 
 
 def _zoho_status(base: ConnectionStatus, name: str, settings: ZohoConnection,

@@ -41,6 +41,7 @@ class ConnectionStatus(View, frozen=True, kw_only=True):
     account: str = ""
     delivery: str = ""
     webhook_secret_set: bool = False
+    webhook: str = ""  # the daemon's Jira webhook registration, e.g. "registered (id 3)"
     # Zoho
     mode: str = ""  # app | providers
     data_center: str = ""

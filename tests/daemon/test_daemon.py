@@ -270,7 +270,8 @@ def test_run_with_bad_config_exits_2_without_traceback(tmp_path: Path, write_con
 
 async def test_jira_change_arrives_through_the_registered_webhook(
         tmp_path: Path, sandbox: dict, write_config, daemon_factory) -> None:
-    daemon = daemon_factory(write_config())
+    config = write_config()
+    daemon = daemon_factory(config)
     jira = sandbox["jira"]
     async with aiohttp.ClientSession() as session:
         client = JiraClient.basic(jira["base_url"], jira["email"], jira["api_token"], session)
@@ -281,6 +282,13 @@ async def test_jira_change_arrives_through_the_registered_webhook(
             await anyio.sleep(0.05)
         (hook,) = hooks
         assert hook.jql == "project in (ENG, SUP)"
+        token = subprocess.run(
+            [sys.executable, "-m", "bridge", "token", "create", "--role", "admin",
+             "--config", str(config)], capture_output=True, text=True, check=True,
+            env={**os.environ, "CREDENTIALS_DIRECTORY": str(tmp_path / "creds")}).stdout
+        async with session.get(daemon.base + "/api/v1/connections/jira", headers={
+                "Authorization": f"Bearer {token.strip()}"}) as response:
+            assert (await response.json())["webhook"] == f"registered (id {hook.id})"
         await client.edit_issue("SUP-2", fields={"summary": "Renewal call moved to Friday"})
         for _ in range(200):  # the simulator records each delivery attempt and its answer
             async with session.get(jira["base_url"] + "/_sim/state") as response:
