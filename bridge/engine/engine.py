@@ -43,7 +43,15 @@ from bridge.sci import SciConfig
 from bridge.sides.base import ConnectionsPending, SideError, StaleWrite, ZohoSide
 from bridge.sides.jira import JiraSide
 from bridge.sides.zoho_crm import CrmSide
-from bridge.store import Link, OutboxDraft, OutboxItem, Store, SyncEntry, UnitOfWork
+from bridge.store import (
+    Link,
+    OutboxDraft,
+    OutboxItem,
+    Store,
+    StoreUnavailable,
+    SyncEntry,
+    UnitOfWork,
+)
 from bridge.store.base import TargetStatus
 from bridge.sync import intents as wire
 from bridge.sync import keys
@@ -256,8 +264,8 @@ class SciEngine:
         for issue, events in by_issue.items():
             try:
                 await self._sync_issue(issue, events, "jira" if issue in deleted else "")
-            except NotReady:
-                raise  # a side is down: everything waits, nothing is lost
+            except (NotReady, StoreUnavailable):
+                raise  # a side or the store is down: everything waits, nothing is lost
             except Exception as exc:  # this issue's data breaks a pass: set it aside
                 link = await self._issue_link(issue)
                 await self._set_aside(f"issue {issue}", exc, events, link.id if link else "")
@@ -324,24 +332,31 @@ class SciEngine:
         A manual poll is recorded in the history; one woken by a notification only when it
         found something (or a problem)."""
         started = self._clock()
-        if not await self.start():
-            handled = 0
-        elif not self.sci.synchronized:
-            handled = 0  # display items only preview records; nothing to poll for
-        else:
-            self._auth_trouble = False
-            await self._keep_channel()
-            handled = await self._poll_zoho()
-            if self._poll_jira:
-                handled += await self._poll_jira_side()
-            if not self._auth_trouble:
-                self._report_problem("")
-            await self._update_gauges()
+        try:
+            handled = await self._poll_sides()
+        except StoreUnavailable as exc:  # a full disk: wait for space, do not crash
+            self._report_problem(f"store: {exc}")
+            return 0
         if reason == "manual" or (reason != "timer" and (handled or self.problem)):
             summary = self.problem or f"{handled} change{'s' * (handled != 1)} from Zoho"
             await self._store.record_sync(self._entry("zoho_to_jira", started, handled,
                                                       int(bool(self.problem)),
                                                       f"{reason}: {summary}"))
+        return handled
+
+    async def _poll_sides(self) -> int:
+        if not await self.start():
+            return 0
+        if not self.sci.synchronized:
+            return 0  # display items only preview records; nothing to poll for
+        self._auth_trouble = False
+        await self._keep_channel()
+        handled = await self._poll_zoho()
+        if self._poll_jira:
+            handled += await self._poll_jira_side()
+        if not self._auth_trouble:
+            self._report_problem("")
+        await self._update_gauges()
         return handled
 
     async def _poll_zoho(self) -> int:
@@ -479,6 +494,9 @@ class SciEngine:
             except NotReady:
                 self._seen.pop(seen, None)
                 return handled, cursor  # the cursor stays: the next poll comes back here
+            except StoreUnavailable:
+                self._seen.pop(seen, None)
+                raise  # the store cannot be written: the whole poll waits for it
             except Exception as exc:  # its next change brings it back
                 await self._set_aside(f"{name} change {item}", exc)
             handled += 1

@@ -17,7 +17,7 @@ from bridge.http import health, webhooks, zoho
 from bridge.http.keys import BODY_SLOTS, RUNTIME
 from bridge.http.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from bridge.runtime import Runtime
-from bridge.store import StoreBusy
+from bridge.store import StoreBusy, StoreUnavailable
 from bridge.ui import install as install_ui
 
 LINGERING_SECONDS = 2.0
@@ -52,13 +52,17 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def store_busy(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Another process holds the database: a retryable 503 and one log line, no traceback."""
+    """The store cannot take a write now (another process holds it, the disk is full, it
+    is read-only): a retryable 503 and one log line, no traceback. Jira delivers again."""
     try:
         return await handler(request)
-    except StoreBusy as exc:
-        log.warning("store.busy", error=str(exc), retry_after=webhooks.RETRY_AFTER_SECONDS)
+    except (StoreBusy, StoreUnavailable) as exc:
+        busy = isinstance(exc, StoreBusy)
+        log.warning("store.busy" if busy else "store.unavailable", error=str(exc),
+                    retry_after=webhooks.RETRY_AFTER_SECONDS)
         return web.json_response(
-            {"error": "the store is busy; retry later"}, status=503,
+            {"error": "the store is busy; retry later" if busy else
+             f"the store cannot be written: {exc}; retry later"}, status=503,
             headers={"Retry-After": str(webhooks.RETRY_AFTER_SECONDS)},
         )
 

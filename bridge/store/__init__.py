@@ -13,6 +13,7 @@ from bridge.store.base import (
     Store,
     StoreBusy,
     StoreError,
+    StoreUnavailable,
     SyncEntry,
     UnitOfWork,
 )
@@ -20,6 +21,7 @@ from bridge.store.sqlite import SqliteStore, create_state_directory, has_sealed_
 
 __all__ = [
     "ApiToken", "Connection", "DeadLetter", "InboxItem", "Link", "LinkConflict", "OutboxDraft",
-    "OutboxItem", "SciRecord", "SqliteStore", "Store", "StoreBusy", "StoreError", "SyncEntry",
-    "UnitOfWork", "create_state_directory", "has_sealed_secrets",
+    "OutboxItem", "SciRecord", "SqliteStore", "Store", "StoreBusy", "StoreError",
+    "StoreUnavailable", "SyncEntry", "UnitOfWork", "create_state_directory",
+    "has_sealed_secrets",
 ]

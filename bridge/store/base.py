@@ -30,6 +30,11 @@ class StoreBusy(StoreError):
     """Another process holds the database longer than the busy timeout; retry later."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be written now (disk full, read-only, I/O error); retry once an
+    operator has fixed the cause. Nothing of the failed write was kept."""
+
+
 class LinkConflict(StoreError):
     def __init__(self, existing: Link) -> None:
         super().__init__(

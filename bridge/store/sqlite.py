@@ -42,6 +42,7 @@ from bridge.store.base import (
     SciRecord,
     StoreBusy,
     StoreError,
+    StoreUnavailable,
     SyncEntry,
     TargetStatus,
     UnitOfWork,
@@ -171,31 +172,36 @@ class SqliteStore:
     async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
             db = self._conn
-            with self._busy_is_store_busy():
+            with self._plain_errors():
                 await db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                if db.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
-                    await db.execute("ROLLBACK")
-                raise
-            with self._busy_is_store_busy():
+                try:
+                    yield db
+                except BaseException:
+                    if db.in_transaction:  # SQLite may already have rolled back (disk full)
+                        await db.execute("ROLLBACK")
+                    raise
                 await db.execute("COMMIT")
 
     async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._lock:
-            with self._busy_is_store_busy():
+            with self._plain_errors():
                 return list(await self._conn.execute_fetchall(sql, params))
 
     @contextmanager
-    def _busy_is_store_busy(self) -> Iterator[None]:
+    def _plain_errors(self) -> Iterator[None]:
+        """SQLite's busy, full, read-only and I/O failures as store errors that say what
+        to do; anything else (a bug) goes up unchanged."""
         try:
             yield
         except sqlite3.OperationalError as exc:
-            if not _is_busy(exc):
+            code = exc.sqlite_errorcode & 0xFF
+            if code == sqlite3.SQLITE_BUSY:
+                raise StoreBusy(f"{self.path} is locked by another process (waited "
+                                f"{self._busy_timeout:g} s)") from None
+            why = _UNAVAILABLE.get(code)
+            if why is None:
                 raise
-            raise StoreBusy(f"{self.path} is locked by another process (waited "
-                            f"{self._busy_timeout:g} s)") from None
+            raise StoreUnavailable(f"{self.path}: {why}; nothing was written") from None
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own transaction; returns the number of changed rows."""
@@ -674,6 +680,14 @@ def _explain(path: Path, exc: sqlite3.Error) -> str:
 def _cannot_write(path: Path, reason: str | None) -> str:
     return (f"cannot write {path} ({reason}): make {path.parent} and the database files "
             "writable for the service user")
+
+
+_UNAVAILABLE = {
+    sqlite3.SQLITE_FULL: "the database or disk is full (free space on the store's disk)",
+    sqlite3.SQLITE_READONLY: "the store is read-only (check the file's and directory's "
+                             "permissions and that the disk is mounted writable)",
+    sqlite3.SQLITE_IOERR: "disk I/O error (check the disk holding the store)",
+}
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:

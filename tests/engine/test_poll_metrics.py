@@ -10,7 +10,8 @@ from prometheus_client import REGISTRY
 
 from bridge.engine.engine import NotReady
 from bridge.engine.metrics import LAST_POLL
-from tests.engine.conftest import World
+from bridge.store import StoreUnavailable
+from tests.engine.conftest import World, sci
 
 
 def sample(name: str, **labels: str) -> float | None:
@@ -66,3 +67,37 @@ async def test_a_delivery_stuck_behind_an_outage_shows_its_depth_and_age(world: 
     assert sample("bridge_inbox_depth") == 0
     assert sample("bridge_queue_age_seconds", queue="inbox") == 0
     assert sample("bridge_queue_age_seconds", queue="outbox") == 0
+
+
+async def test_a_full_store_makes_the_poll_wait_and_say_why(world: World) -> None:
+    engine = world.build(sci(auto_create=True))  # a new record means a store write
+    assert await engine.start()
+    await world.store._conn.execute("PRAGMA query_only = ON")
+    await world.crm.insert("Cases", [{"Subject": "arrives once the store is writable"}])
+    assert await engine.poll() == 0  # no crash: the actor keeps its schedule
+    assert "read-only" in engine.problem
+    await world.store._conn.execute("PRAGMA query_only = OFF")
+    await engine.poll()
+    assert engine.problem == ""
+    assert len(await world.store.list_links("cases")) == 1  # the record was not lost
+
+
+async def test_a_read_only_store_keeps_jira_deliveries_pending(world: World) -> None:
+    engine = world.build()
+    assert await engine.start()
+    issue = await world.jira.create_issue({"project": {"key": "SUP"},
+                                           "issuetype": {"name": "Task"}, "summary": "x"})
+    (record,) = await world.crm.insert("Cases", [{"Subject": "y"}])
+    await engine.link_manually(issue.key, str(record.id))
+    await world.jira.edit_issue(issue.key, fields={"summary": "edited while read-only"})
+    await world.store.inbox_append("jira", "d1", msgspec.json.encode(
+        {"webhookEvent": "jira:issue_updated", "issue": {"id": issue.id, "key": issue.key}}),
+        ["cases"])
+    await world.store._conn.execute("PRAGMA query_only = ON")
+    with pytest.raises(StoreUnavailable):
+        await engine.process_inbox()
+    await world.store._conn.execute("PRAGMA query_only = OFF")
+    assert len(await world.store.inbox_pending("cases")) == 1  # not set aside, not lost
+    await engine.process_inbox()
+    assert (await world.crm.record("Cases", str(record.id)))["Subject"] == \
+        "edited while read-only"
