@@ -1,4 +1,5 @@
-"""Fault injection shared by every simulator: latency, error rate, 5xx bursts, timeouts.
+"""Fault injection shared by every simulator: latency, error rate, 5xx bursts, timeouts,
+dropped connections.
 
 Knobs are set at start (``Faults(...)``) or at run time with ``POST /_sim/faults`` and a
 JSON body of the fields to change; ``GET /_sim/faults`` shows them. ``/_sim`` paths are
@@ -26,6 +27,7 @@ class Faults:
     burst_5xx: int = 0  # the next N requests get 503
     timeouts: int = 0  # the next N requests hang for `hang_seconds`, then 504
     hang_seconds: float = 30.0
+    drops: int = 0  # the next N requests lose their connection before any answer
     seed: int = 7
     _random: random.Random = field(default_factory=lambda: random.Random(7), repr=False)
 
@@ -41,10 +43,14 @@ class Faults:
     def public(self) -> dict[str, object]:
         return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
 
-    async def apply(self) -> web.Response | None:
+    async def apply(self, request: web.Request) -> web.Response | None:
         """The faulty answer for this request, or None to serve it normally."""
         if self.latency:
             await anyio.sleep(self.latency)
+        if self.drops > 0 and request.transport is not None:
+            self.drops -= 1
+            request.transport.abort()  # the client sees the connection reset, no answer
+            return web.Response(status=500)  # never reaches the client
         if self.timeouts > 0:
             self.timeouts -= 1
             await anyio.sleep(self.hang_seconds)
@@ -61,7 +67,7 @@ def faults_middleware(faults: Faults) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith(CONTROL_PREFIX):
-            faulty = await faults.apply()
+            faulty = await faults.apply(request)
             if faulty is not None:
                 return faulty
         return await handler(request)

@@ -1,6 +1,7 @@
 """The real daemon under the faults the sync engine must survive: conflicts, SIGKILL in the
-middle of auto-creates, duplicated and reordered deliveries, a 429 storm, a revoked token,
-a workflow with no path to the wanted status, and a value that cannot be converted."""
+middle of auto-creates, duplicated and reordered deliveries, a 429 storm, 5xx bursts, hung
+requests, dropped connections and added latency, a revoked token, a workflow with no path
+to the wanted status, and a value that cannot be converted."""
 
 from collections.abc import Callable
 from typing import Any
@@ -186,4 +187,44 @@ async def test_missing_transition_and_unconvertible_value_are_reported(
     fields = (await remote.jira.get_issue(issue.key, fields=("status",))).fields
     assert fields["status"]["name"] == "To Do"
     assert bridge.get("/readyz")[0] == 200  # data problems are reported, not fatal
+    assert bridge.stop() == 0
+
+
+@pytest.mark.parametrize("system", ["jira", "crm"])
+async def test_network_faults_slow_the_sync_but_lose_and_duplicate_nothing(
+        remote: Remote, daemon: Callable[..., DaemonProcess], system: str) -> None:
+    """5xx bursts, a hung request, dropped connections and added latency on one side."""
+    bridge = daemon(crm_sci())
+    titles = [f"Weather {system} {n}" for n in range(5)]
+    await remote.crm.insert("Cases", [{"Subject": t, "Status": "New"} for t in titles])
+    await remote.sim(system, "/_sim/faults", {"latency": 0.03, "burst_5xx": 4, "drops": 3,
+                                              "timeouts": 1, "hang_seconds": 2})
+    try:
+        async def created() -> list[Any]:
+            try:  # the faults hit our own reads too
+                found = [i async for i in remote.jira.search(
+                    f'summary ~ "Weather {system}"', fields=("summary",))]
+            except RemoteError:
+                return []
+            return found if len(found) >= len(titles) else []
+        issues = await until(created, timeout=60)
+        key = next(i.key for i in issues if i.fields["summary"] == titles[0])
+        await remote.jira.edit_issue(key, fields={"summary": f"{titles[0]} (calmer)"})
+
+        async def edited() -> bool:
+            try:
+                cases = await remote.crm.search("Cases", word="calmer")
+            except RemoteError:
+                return False
+            return any(c["Subject"] == f"{titles[0]} (calmer)" for c in cases)
+        await until(edited, timeout=60)
+        left = await remote.sim(system, "/_sim/faults", {})
+        assert (left["burst_5xx"], left["drops"], left["timeouts"]) == (0, 0, 0)  # all hit
+    finally:
+        await remote.sim(system, "/_sim/faults", {"latency": 0, "burst_5xx": 0, "drops": 0,
+                                                  "timeouts": 0})
+    issues = [i async for i in remote.jira.search(f'summary ~ "Weather {system}"',
+                                                  fields=("summary",))]
+    assert sorted(i.fields["summary"] for i in issues) == sorted(
+        [f"{titles[0]} (calmer)", *titles[1:]])  # each case once, none lost
     assert bridge.stop() == 0
