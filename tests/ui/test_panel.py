@@ -130,3 +130,18 @@ def test_associated_records_expand_with_open_links(page: Page, server: LiveServe
     empty.locator("summary").click()
     expect(empty.get_by_text("No related records")).to_be_visible()
     screenshot(page, "panel-associated")
+
+
+def test_search_as_you_type_after_two_characters(page: Page, server: LiveServer) -> None:
+    open_panel(page, server)
+    field = page.get_by_role("article", name=SCI).get_by_label("Link a Zoho CRM record")
+    field.press_sequentially("i")
+    page.wait_for_timeout(600)
+    expect(page.locator("ul.results")).to_have_count(0)  # one character: nothing asked
+    field.press_sequentially("nvoices", delay=40)
+    result = page.locator("ul.results li", has_text="Invoices fail to export")
+    expect(result).to_be_visible()  # no button pressed, no page load
+    expect(field).to_be_focused()
+    expect(page).to_have_url(re.compile(r"[?&]q=invoices"))
+    result.get_by_role("button", name="Link").click()
+    expect(page.get_by_role("status")).to_contain_text("Linked Zoho record")
