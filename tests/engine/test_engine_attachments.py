@@ -11,12 +11,12 @@ import msgspec
 from adapters.zoho.projects.views import RecordRef
 from bridge.engine.engine import SciEngine
 from bridge.sci import SciConfig
-from bridge.store import Link, OutboxDraft, SciRecord, UnitOfWork
+from bridge.store import Link, OutboxDraft, UnitOfWork
 from bridge.sync import intents as wire
 from bridge.sync import keys
 from bridge.sync.intents import CopyAttachment
 from tests.engine.conftest import World, sci
-from tests.engine.test_engine_comments import ANN, projects_sci
+from tests.engine.test_engine_comments import ANN, projects_linked, projects_sci
 
 
 def jira_attaches(world: World, key: str, name: str, content: bytes) -> str:
@@ -150,23 +150,16 @@ async def test_projects_files_go_through_workdrive_once_each_way(world: World) -
     config = projects_sci(attachments=True, attachment_deletes=True, zoho={
         "system": "projects", "module": "tasks", "portal_id": "p", "project_id": "q",
         "workdrive_folder": "wd-folder-1"})
-    await world.store.put_sci(SciRecord(id="mobile", name="Mobile tasks", kind="projects",
-                                        definition=msgspec.json.encode(config)))
-    engine = world.build(config)
-    assert await engine.start()
-    task = await world.projects.create(world.project, "tasks", {"name": "Crash on start"})
-    issue = await world.jira.create_issue({"project": {"key": "ENG"},
-                                           "issuetype": {"name": "Task"}, "summary": "x"})
-    link = await engine.link_manually(issue.key, task.id)
-    ref = RecordRef(world.project.portal_id, world.project.project_id, "tasks", task.id)
-    jira_attaches(world, issue.key, "trace.log", b"frame\n" * 5000)
+    engine, link, ref = await projects_linked(world, config)
+    key = link.jira_issue_key
+    jira_attaches(world, key, "trace.log", b"frame\n" * 5000)
     content = bytes(range(256)) * 40
     await world.projects.upload_attachment(ref, "screen.png", lambda: io.BytesIO(content),
                                            size=len(content), folder_id="wd-folder-1")
     await engine.sync_link(link)
     await engine.poll()  # the copy attached in Projects modified the task: a pass, no copy
-    assert jira_files(world, issue.key) == await projects_files(world, ref)
-    assert sorted(jira_files(world, issue.key)) == ["screen.png", "trace.log"]
+    assert jira_files(world, key) == await projects_files(world, ref)
+    assert sorted(jira_files(world, key)) == ["screen.png", "trace.log"]
 
     original = next(m for m in await world.store.attachment_mirrors(link.id)
                     if m.name == "trace.log")

@@ -169,8 +169,9 @@ def projects_sci(**overrides: Any) -> SciConfig:
                  "project_id": "q"}, **overrides}, SciConfig)
 
 
-async def test_projects_comments_mirror_once_each_way(world: World) -> None:
-    config = projects_sci(comments=True)
+async def projects_linked(world: World, config: SciConfig
+                          ) -> tuple[SciEngine, Link, RecordRef]:
+    """A Projects SCI's engine and a task linked to a new ENG issue."""
     await world.store.put_sci(SciRecord(id="mobile", name="Mobile tasks", kind="projects",
                                         definition=msgspec.json.encode(config)))
     engine = world.build(config)
@@ -180,13 +181,19 @@ async def test_projects_comments_mirror_once_each_way(world: World) -> None:
                                            "issuetype": {"name": "Task"}, "summary": "x"})
     link = await engine.link_manually(issue.key, task.id)
     ref = RecordRef(world.project.portal_id, world.project.project_id, "tasks", task.id)
+    return engine, link, ref
+
+
+async def test_projects_comments_mirror_once_each_way(world: World) -> None:
+    engine, link, ref = await projects_linked(world, projects_sci(comments=True))
+    key = link.jira_issue_key
 
     async def zoho_texts() -> list[str]:
         return [adf.to_text(adf.from_html(c.comment))
                 for c in await world.projects.comments(ref)
                 if not c.comment.startswith("Linked to Jira issue")]
 
-    jira_comment = person_comments(world, issue.key, "See `log.txt` and [the docs](https://d.test)")
+    jira_comment = person_comments(world, key, "See `log.txt` and [the docs](https://d.test)")
     zoho_comment = await world.projects.add_comment(ref, "<p>Reproduced on <b>Android</b></p>")
     await engine.sync_link(link)
     await engine.sync_link(link)
@@ -194,22 +201,22 @@ async def test_projects_comments_mirror_once_each_way(world: World) -> None:
         "Reproduced on **Android**",
         f"[Jira comment {jira_comment.id} · Ann Agent]\n\n"
         "See `log.txt` and [the docs](https://d.test)"]
-    assert await jira_copies(world, issue.key) == ["Reproduced on **Android**"]
-    assert (await jira_comments(world, issue.key))[1].startswith(
+    assert await jira_copies(world, key) == ["Reproduced on **Android**"]
+    assert (await jira_comments(world, key))[1].startswith(
         f"[Zoho Projects comment {zoho_comment.id} ")
 
-    await world.jira.edit_comment(issue.key, jira_comment.id, adf.to_adf("Fixed in 2.1"))
+    await world.jira.edit_comment(key, jira_comment.id, adf.to_adf("Fixed in 2.1"))
     await world.projects.update_comment(ref, zoho_comment.id, "<p>Also on iOS</p>")
     await engine.sync_link(link)
     assert (await zoho_texts())[1].endswith("\n\nFixed in 2.1")
-    assert await jira_copies(world, issue.key) == ["Also on iOS"]
+    assert await jira_copies(world, key) == ["Also on iOS"]
 
-    await world.jira.delete_comment(issue.key, jira_comment.id)
+    await world.jira.delete_comment(key, jira_comment.id)
     await world.projects.delete_comment(ref, zoho_comment.id)
     await engine.sync_link(link)
     await engine.sync_link(link)
     assert await zoho_texts() == []
-    assert await jira_comments(world, issue.key) == []
+    assert await jira_comments(world, key) == []
 
 
 async def test_the_poll_finds_a_new_note_on_an_unchanged_record(world: World) -> None:

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 from prometheus_client import REGISTRY
 
-from bridge.engine.engine import NotReady
+from bridge.engine.engine import NotReady, SciEngine
 from bridge.engine.metrics import LAST_POLL
 from bridge.store import StoreUnavailable
 from tests.engine.conftest import World, sci
@@ -43,17 +43,24 @@ async def test_a_failed_poll_leaves_the_last_success_alone(world: World) -> None
     assert after is not None and succeeded is not None and after >= succeeded
 
 
-async def test_a_delivery_stuck_behind_an_outage_shows_its_depth_and_age(world: World) -> None:
-    engine = world.build()
+async def linked_edit_delivered(world: World, engine: SciEngine, summary: str) -> str:
+    """A linked pair whose issue was edited in Jira, the delivery waiting in the inbox;
+    the record's id."""
     assert await engine.start()
     issue = await world.jira.create_issue({"project": {"key": "SUP"},
                                            "issuetype": {"name": "Task"}, "summary": "x"})
     (record,) = await world.crm.insert("Cases", [{"Subject": "y"}])
     await engine.link_manually(issue.key, str(record.id))
-    await world.jira.edit_issue(issue.key, fields={"summary": "edited in Jira"})
+    await world.jira.edit_issue(issue.key, fields={"summary": summary})
     await world.store.inbox_append("jira", "d1", msgspec.json.encode(
         {"webhookEvent": "jira:issue_updated", "issue": {"id": issue.id, "key": issue.key}}),
         ["cases"])
+    return str(record.id)
+
+
+async def test_a_delivery_stuck_behind_an_outage_shows_its_depth_and_age(world: World) -> None:
+    engine = world.build()
+    await linked_edit_delivered(world, engine, "edited in Jira")
     world.crm_sim.faults.update({"error_rate": 1.0})
     with pytest.raises(NotReady):
         await engine.process_inbox()
@@ -84,20 +91,11 @@ async def test_a_full_store_makes_the_poll_wait_and_say_why(world: World) -> Non
 
 async def test_a_read_only_store_keeps_jira_deliveries_pending(world: World) -> None:
     engine = world.build()
-    assert await engine.start()
-    issue = await world.jira.create_issue({"project": {"key": "SUP"},
-                                           "issuetype": {"name": "Task"}, "summary": "x"})
-    (record,) = await world.crm.insert("Cases", [{"Subject": "y"}])
-    await engine.link_manually(issue.key, str(record.id))
-    await world.jira.edit_issue(issue.key, fields={"summary": "edited while read-only"})
-    await world.store.inbox_append("jira", "d1", msgspec.json.encode(
-        {"webhookEvent": "jira:issue_updated", "issue": {"id": issue.id, "key": issue.key}}),
-        ["cases"])
+    record = await linked_edit_delivered(world, engine, "edited while read-only")
     await world.store._conn.execute("PRAGMA query_only = ON")
     with pytest.raises(StoreUnavailable):
         await engine.process_inbox()
     await world.store._conn.execute("PRAGMA query_only = OFF")
     assert len(await world.store.inbox_pending("cases")) == 1  # not set aside, not lost
     await engine.process_inbox()
-    assert (await world.crm.record("Cases", str(record.id)))["Subject"] == \
-        "edited while read-only"
+    assert (await world.crm.record("Cases", record))["Subject"] == "edited while read-only"
