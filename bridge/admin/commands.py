@@ -10,23 +10,34 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import anyio
 import msgspec
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from actors.supervisor import Supervisor
 from bridge import config as config_module
 from bridge.admin import operations as ops
+from bridge.admin.daemon_api import TOKEN_VARIABLE, CommandError, DaemonApi, api_token, daemon_url
 from bridge.admin.passwords import hash_password
 from bridge.admin.tokens import create_token
 from bridge.admin.views import DeadLetterView, LinkView, SciSummary
@@ -35,13 +46,8 @@ from bridge.store import SqliteStore, SyncEntry
 from bridge.ui.format import ago, direction, when
 
 EXIT_FAILED = 1
-TOKEN_VARIABLE = "BRIDGE_API_TOKEN"
-API_TIMEOUT = 10.0  # seconds for the daemon to answer a sync-now request
+FOLLOW_EVERY = 1.0  # seconds between looks at a running backfill
 Work = Callable[[Runtime, argparse.Namespace], Awaitable[int]]
-
-
-class CommandError(Exception):
-    """Printed as ``bridge: <message>`` with exit status 1."""
 
 
 def _console() -> Console:
@@ -221,13 +227,19 @@ def _show_dead_letters(letters: list[DeadLetterView], as_json: bool) -> None:
     _console().print(table)
 
 
-# -- sync now (through the running daemon) ---------------------------------------------------
+# -- through the running daemon: sync now, backfill ----------------------------------------
+def _daemon(args: argparse.Namespace) -> DaemonApi:
+    token = api_token()  # first: a missing token is reported before the config is read
+    return DaemonApi(daemon_url(args.config, args.url), token)
+
+
+def _sci_path(sci_id: str, action: str = "") -> str:
+    return f"/api/v1/scis/{quote(sci_id, safe='')}" + (f"/{action}" if action else "")
+
+
 def cmd_sync_now(args: argparse.Namespace) -> int:
-    token = _api_token()
-    base = (args.url or _daemon_url(args.config)).rstrip("/")
-    if not base.startswith(("http://", "https://")):
-        raise CommandError(f"--url must be the daemon's http:// or https:// address, not {base!r}")
-    answer = anyio.run(_post_sync_now, base, args.sci, token)
+    daemon = _daemon(args)
+    answer = anyio.run(daemon.call, "POST", _sci_path(args.sci, "sync-now"))
     if args.json:
         _print_json(answer)
     else:
@@ -235,70 +247,61 @@ def cmd_sync_now(args: argparse.Namespace) -> int:
     return 0
 
 
-def _api_token() -> str:
-    """The admin token from the environment (an argument would show in ``ps``); never shown."""
-    token = os.environ.get(TOKEN_VARIABLE, "").strip()
-    if not token:
-        raise CommandError(f"set {TOKEN_VARIABLE} to an admin API token "
-                           "(bridge token create --role admin)")
-    if not token.isprintable() or not token.isascii() or " " in token:
-        raise CommandError(f"{TOKEN_VARIABLE} does not hold an API token "
-                           "(bridge token create --role admin prints one)")
-    return token
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Start a backfill, then follow it: reading the source, then the queued writes with a
+    progress bar (rate, time left). Ctrl-C stops following; the backfill goes on."""
+    daemon = _daemon(args)
+    result = anyio.run(_follow_backfill, daemon, args.sci, not args.json)
+    if args.json:
+        _print_json(result)
+    else:
+        _console().print(f"Backfill of {escape(args.sci)} done: {result['records_read']} "
+                         f"record(s) read, {result['links']} link(s), "
+                         f"{result['seconds']:.0f} s.")
+    return 0
 
 
-def _daemon_url(config_path: Path) -> str:
-    """Where the daemon of this config listens, as reached from this machine."""
-    http = config_module.load(config_path).http
-    if http.port == 0:
-        raise CommandError(f"{config_path} listens on a random port (port = 0); pass --url")
-    host = "127.0.0.1" if http.host in ("", "0.0.0.0", "::", "[::]") else http.host
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"http://{host}:{http.port}"
+async def _follow_backfill(daemon: DaemonApi, sci_id: str, show: bool) -> dict[str, Any]:
+    started = time.time()
+    await daemon.call("POST", _sci_path(sci_id, "backfill"))
+    console = _console()
+    with console.status("Reading every record of the Zoho source…") if show else nullcontext():
+        while True:
+            read = await _backfill_read(daemon, sci_id, started)
+            if read is not None:
+                break
+            await anyio.sleep(FOLLOW_EVERY)
+    with Progress(TextColumn("Writes"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                  TimeRemainingColumn(), console=console, disable=not show) as progress:
+        task = progress.add_task("writes", total=None)
+        total = 0
+        while (depth := (await daemon.call("GET", _sci_path(sci_id)))["summary"]
+               ["outbox_depth"]):
+            total = max(total, depth + int(progress.tasks[0].completed))
+            progress.update(task, total=total, completed=total - depth)
+            await anyio.sleep(FOLLOW_EVERY)
+        progress.update(task, total=total or 1, completed=total or 1)
+    summary = (await daemon.call("GET", _sci_path(sci_id)))["summary"]
+    return {"sci_id": sci_id, "records_read": read, "links": summary["links"],
+            "seconds": round(time.time() - started, 1)}
 
 
-async def _post_sync_now(base: str, sci_id: str, token: str) -> dict[str, Any]:
-    url = f"{base}/api/v1/scis/{quote(sci_id, safe='')}/sync-now"
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    timeout = aiohttp.ClientTimeout(total=API_TIMEOUT)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session, \
-                session.post(url, headers=headers) as response:
-            body = await response.read()
-            status, content_type = response.status, response.content_type
-    except TimeoutError:
-        raise CommandError(f"cannot reach the daemon at {base}: no answer within "
-                           f"{API_TIMEOUT:.0f} s") from None
-    except aiohttp.ClientError as exc:
-        raise CommandError(f"cannot reach the daemon at {base}: {exc}") from None
-    except ValueError as exc:  # a malformed --url
-        raise CommandError(f"cannot reach the daemon at {base}: {exc}") from None
-    answer = _json_object(body) if content_type.endswith("json") else None
-    if status in (401, 403):
-        why = ("unknown, revoked or malformed token" if status == 401
-               else _problem_text(answer or {}) or "not allowed")
-        raise CommandError(f"the daemon refused the token (HTTP {status}: {why}); "
-                           f"{TOKEN_VARIABLE} must hold an admin token "
-                           "(bridge token create --role admin)")
-    if answer is None:
-        raise CommandError(f"the daemon at {base} answered HTTP {status} without JSON; "
-                           "is --url the bridge daemon?")
-    if status >= 400:
-        raise CommandError(f"{_problem_text(answer) or 'the request failed'} (HTTP {status})")
-    return answer
+async def _backfill_read(daemon: DaemonApi, sci_id: str, since: float) -> int | None:
+    """The records the backfill's read went through, once it is recorded in the history."""
+    for entry in await daemon.call("GET", _sci_path(sci_id, "history") + "?limit=20"):
+        if entry["summary"].startswith("backfill:") and entry["started_at"] >= since - 1:
+            if entry["errors"]:
+                raise CommandError(f"the backfill could not read the source: "
+                                   f"{entry['summary'].removeprefix('backfill: ')}")
+            return int(entry["changes"])
+    return None
 
 
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        decoded = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return None
-    return decoded if isinstance(decoded, dict) else None
+class RateColumn(ProgressColumn):
+    """Writes per second, as rich measures them."""
 
-
-def _problem_text(problem: dict[str, Any]) -> str:
-    return str(problem.get("detail") or problem.get("title") or "")
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.1f}/s" if task.speed else "", style="progress.data.speed")
 
 
 # -- tokens and passwords ---------------------------------------------------------------------
@@ -395,6 +398,16 @@ def register(commands: Any) -> None:
     sync.add_argument("--url", help="the daemon's base URL (default: from the config's [http])")
     sync.add_argument("--json", action="store_true", help="print JSON")
     sync.set_defaults(handler=cmd_sync_now)
+
+    fill = commands.add_parser(
+        "backfill", help="read every record of an SCI's Zoho source again, creating missing "
+                         f"issues, with a progress bar (admin token in ${TOKEN_VARIABLE})")
+    fill.add_argument("sci", help="SCI id")
+    fill.add_argument("--config", required=True, type=Path,
+                      help="the daemon's TOML config (its [http] section gives the address)")
+    fill.add_argument("--url", help="the daemon's base URL (default: from the config's [http])")
+    fill.add_argument("--json", action="store_true", help="print the result as JSON, no bar")
+    fill.set_defaults(handler=cmd_backfill)
 
     token = commands.add_parser("token", help="API tokens for the JSON admin API")
     token_commands = token.add_subparsers(dest="token_command", required=True,

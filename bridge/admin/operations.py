@@ -47,7 +47,7 @@ from bridge.admin.views import (
 from bridge.config import Config, ZohoConnection
 from bridge.connections import CRM, PROJECTS, Connections
 from bridge.engine import state as link_state
-from bridge.engine.engine import NotReady, SciEngine
+from bridge.engine.engine import ZOHO_CURSOR, NotReady, SciEngine
 from bridge.engine.wiring import engine_for, zoho_side
 from bridge.runtime import Runtime
 from bridge.sci import SciConfig
@@ -185,14 +185,33 @@ async def sci(runtime: Runtime, sci_id: str) -> SciDetail:
 async def sync_now(runtime: Runtime, sci_id: str) -> SyncRequest:
     """Ask the SCI's actor to poll now; refused when no actor is there to ask."""
     await _record(runtime, sci_id)
+    _poll_now(runtime, sci_id, "manual")
+    return SyncRequest(sci_id=sci_id, accepted=True, detail="sync requested")
+
+
+async def backfill(runtime: Runtime, sci_id: str) -> SyncRequest:
+    """Read every record of the SCI's Zoho source again: a record without an issue gets one
+    (with auto_create), a linked one a pass. Creates wait in the outbox and go out in
+    turns with live work; the SCI's ``outbox_depth`` shows what is left."""
+    await _record(runtime, sci_id)
+    if not _running_sci(runtime, sci_id).synchronized:
+        raise Refused(f"SCI {sci_id} is a display item: it has nothing to backfill")
+    _poll_now(runtime, sci_id, None)  # refused before the cursor moves when no actor runs
+    await runtime.store.put_cursor(sci_id, ZOHO_CURSOR, "0.0")
+    _poll_now(runtime, sci_id, "backfill")
+    return SyncRequest(sci_id=sci_id, accepted=True,
+                       detail="backfill started: every record of the Zoho source is read again")
+
+
+def _poll_now(runtime: Runtime, sci_id: str, reason: str | None) -> None:
+    """Offer the SCI's actor a poll (``reason`` None: only check that it can take one)."""
     info = runtime.supervisor.info(sci_id)
     if info is None:
         raise Refused(f"SCI {sci_id} has no running actor (disabled, or not in this daemon)")
     if info.state == "failed":
         raise Refused(f"SCI {sci_id}'s actor has failed: {info.last_error}")
-    if not runtime.supervisor.offer(sci_id, PollNow("manual")):
+    if reason is not None and not runtime.supervisor.offer(sci_id, PollNow(reason)):
         raise Refused(f"SCI {sci_id}'s mailbox is full; it is busy, try again shortly")
-    return SyncRequest(sci_id=sci_id, accepted=True, detail="sync requested")
 
 
 async def history(runtime: Runtime, sci_id: str, *, direction: str = "",
@@ -229,7 +248,9 @@ async def _summary(runtime: Runtime, record: SciRecord, dead_letters: int) -> Sc
             "no longer in the config file: not running, its links are kept"
             if origin == "removed" else ""),
         origin=origin, read_only=origin != "ui", dead_letters=dead_letters,
-        actor=_actor(runtime, record.id), latest=latest)
+        actor=_actor(runtime, record.id), latest=latest,
+        links=await runtime.store.link_count(record.id),
+        outbox_depth=await runtime.store.outbox_depth(record.id))
     definition = _definition(record)
     if definition is None:
         return msgspec.structs.replace(

@@ -82,6 +82,8 @@ class SciSummary(View, frozen=True, kw_only=True):
     status_sync: bool = False
     associated_records: bool = False
     dead_letters: int = 0
+    links: int = 0
+    outbox_depth: int = 0  # writes waiting (a backfill's creates among them)
     actor: ActorView
     latest: list[SyncEntry] = []  # the newest entry per direction
     problem: str = ""  # the stored definition could not be read

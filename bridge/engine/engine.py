@@ -329,15 +329,17 @@ class SciEngine:
 
     async def poll(self, reason: str = "timer") -> int:
         """One Zoho poll (and a Jira poll when Jira is polled); returns changes handled.
-        A manual poll is recorded in the history; one woken by a notification only when it
-        found something (or a problem)."""
+        A manual poll or a backfill is recorded in the history; one woken by a notification
+        only when it found something (or a problem)."""
         started = self._clock()
+        if reason == "backfill":  # every record gets its pass, even one this engine saw
+            self._seen.clear()
         try:
             handled = await self._poll_sides()
         except StoreUnavailable as exc:  # a full disk: wait for space, do not crash
             self._report_problem(f"store: {exc}")
             return 0
-        if reason == "manual" or (reason != "timer" and (handled or self.problem)):
+        if reason in ("manual", "backfill") or (reason != "timer" and (handled or self.problem)):
             summary = self.problem or f"{handled} change{'s' * (handled != 1)} from Zoho"
             await self._store.record_sync(self._entry("zoho_to_jira", started, handled,
                                                       int(bool(self.problem)),

@@ -304,6 +304,10 @@ class SqliteStore:
             f"SELECT * FROM links WHERE sci_id = ? AND {column} = ?", (sci_id, value))
         return _link(rows[0]) if rows else None
 
+    async def link_count(self, sci_id: str) -> int:
+        rows = await self._read("SELECT COUNT(*) AS n FROM links WHERE sci_id = ?", (sci_id,))
+        return int(rows[0]["n"])
+
     async def list_links(self, sci_id: str) -> list[Link]:
         return [_link(r) for r in await self._read(
             "SELECT * FROM links WHERE sci_id = ? ORDER BY created_at", (sci_id,))]

@@ -187,6 +187,10 @@ async def sync_now(request: web.Request) -> web.Response:
     return _json(await ops.sync_now(request.app[RUNTIME], request.match_info["sci_id"]), 202)
 
 
+async def backfill(request: web.Request) -> web.Response:
+    return _json(await ops.backfill(request.app[RUNTIME], request.match_info["sci_id"]), 202)
+
+
 async def history(request: web.Request) -> web.Response:
     entries = await ops.history(
         request.app[RUNTIME], request.match_info["sci_id"], direction=_direction(request),
@@ -305,6 +309,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{api}/scis/{{sci_id}}/pause", pause_sci)
     app.router.add_post(f"{api}/scis/{{sci_id}}/resume", resume_sci)
     app.router.add_post(f"{api}/scis/{{sci_id}}/sync-now", sync_now)
+    app.router.add_post(f"{api}/scis/{{sci_id}}/backfill", backfill)
     app.router.add_get(f"{api}/scis/{{sci_id}}/history", history)
     meta = f"{api}/metadata"
     app.router.add_get(f"{meta}/jira/projects", jira_projects)

@@ -146,6 +146,8 @@ def _paths() -> dict[str, Any]:
             "Resume SCI", "Sci", errors=(404, 409), parameters=[sci])},
         "/api/v1/scis/{sci_id}/sync-now": {"post": _operation(
             "Sync SCI now", "SyncRequest", status=202, errors=(404, 409), parameters=[sci])},
+        "/api/v1/scis/{sci_id}/backfill": {"post": _operation(
+            "Backfill SCI", "SyncRequest", status=202, errors=(404, 409), parameters=[sci])},
         "/api/v1/scis/{sci_id}/history": {"get": _operation(
             "SCI history", "History", errors=(400, 404), parameters=[sci, *history_filters])},
         "/api/v1/dead-letters": {"get": _operation(

@@ -214,6 +214,12 @@ async def sync_now(request: web.Request) -> web.StreamResponse:
     raise await back(request, "ok", f"{answer.sci_id}: {answer.detail}.", "/admin/scis")
 
 
+async def backfill(request: web.Request) -> web.StreamResponse:
+    answer = await ops.backfill(request.app[RUNTIME], request.match_info["sci_id"])
+    raise await back(request, "ok", f"{answer.sci_id}: {answer.detail}; the writes it queues "
+                                    "show as “writes waiting” here.", "/admin/scis")
+
+
 async def history_page(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     sci_id = request.match_info["sci_id"]
@@ -356,6 +362,7 @@ def add_routes(app: web.Application, ui: UiConfig) -> None:
                     guarded(revoke_zoho, "/admin/connections"))
     routes.add_get("/admin/scis", scis_page)
     routes.add_post("/admin/scis/{sci_id}/sync-now", guarded(sync_now, "/admin/scis"))
+    routes.add_post("/admin/scis/{sci_id}/backfill", guarded(backfill, "/admin/scis"))
     routes.add_get("/admin/scis/{sci_id}/history", guarded(history_page, "/admin/scis"))
     routes.add_get("/admin/dead-letters", dead_letters_page)
     routes.add_post("/admin/dead-letters/replay-all", guarded(replay_all, "/admin/dead-letters"))

@@ -28,6 +28,7 @@ ADMIN_ENDPOINTS = [
     ("DELETE", "/api/v1/dead-letters/1"), ("POST", "/api/v1/scis"),
     ("PUT", "/api/v1/scis/support-cases"), ("DELETE", "/api/v1/scis/support-cases"),
     ("POST", "/api/v1/scis/support-cases/pause"), ("POST", "/api/v1/scis/support-cases/resume"),
+    ("POST", "/api/v1/scis/support-cases/backfill"),
     *METADATA_ENDPOINTS,
 ]
 
@@ -136,6 +137,24 @@ async def test_sync_now_reaches_the_actor(tmp_path: Path, eventually) -> None:
         await eventually(polled)
         status, body = await api.call("POST", "/api/v1/scis/missing/sync-now")
         assert status == 404
+
+
+async def test_backfill_reads_the_whole_source_again(tmp_path: Path, eventually) -> None:
+    async with api_client(tmp_path) as api:
+        status, body = await api.call("POST", "/api/v1/scis/support-cases/backfill")
+        assert status == 202 and body["detail"].startswith("backfill started")
+
+        async def recorded() -> bool:
+            entries = await api.runtime.store.recent_syncs("support-cases")
+            return any(e.summary.startswith("backfill:") for e in entries)
+
+        await eventually(recorded)
+        assert float(await api.runtime.store.get_cursor("support-cases", "zoho_modified")
+                     or 0) > 0  # the cursor moved on again after the full read
+        status, body = await api.call("POST", "/api/v1/scis/engineering-deals/backfill")
+        assert status == 409 and "display item" in body["detail"]
+        status, body = await api.call("GET", "/api/v1/scis/support-cases")
+        assert body["summary"]["links"] == 0 and body["summary"]["outbox_depth"] == 0
 
 
 async def test_sync_now_is_refused_without_a_running_actor(tmp_path: Path) -> None:

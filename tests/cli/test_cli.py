@@ -8,17 +8,20 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 import structlog
 from argon2 import PasswordHasher
 
+from bridge.admin.sci_edits import create_sci
 from bridge.admin.tokens import authenticate, create_token, token_hash
 from bridge.cli import main
 from bridge.config import load
 from bridge.daemon import save_scis, secret_box
 from bridge.engine import state as link_state
+from bridge.runtime import Runtime
 from bridge.store import SqliteStore, SyncEntry
 from tests.api.harness import LiveServer, seed
 
@@ -317,3 +320,36 @@ def test_sync_now_unreachable_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyP
     code, _, err = run(capsys, "sync-now", "support-cases", "--config", str(config),
                        "--url", "localhost:8080")
     assert code == 1 and "--url must be the daemon's http:// or https:// address" in err
+
+
+def test_backfill_creates_the_missing_issues_and_reports(daemon: LiveServer, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys) -> None:
+    assert daemon.runtime is not None
+    runtime = daemon.runtime
+    daemon.call(create_sci, runtime, {
+        "id": "eng-cases", "name": "Engineering ⇄ cases", "mode": "two_way",
+        "jira_projects": ["ENG"], "jira_issue_type": "Task", "auto_create": True,
+        "zoho": {"system": "crm", "module": "Cases"},
+        "mappings": [{"jira": "summary", "zoho": "Subject"}]})
+    cases = len(daemon.call(_all_cases, runtime))
+    monkeypatch.setenv("BRIDGE_API_TOKEN", _token(daemon, "admin"))
+    config = _client_config(tmp_path, daemon.url)
+    code, out, err = run(capsys, "backfill", "eng-cases", "--json", "--config", str(config))
+    assert (code, err) == (0, "")
+    result = json.loads(out)
+    assert result["records_read"] >= cases > 0
+    assert result["links"] == cases  # each case got its issue, none twice
+    code, out, err = run(capsys, "backfill", "eng-cases", "--config", str(config))
+    assert code == 0 and f"done: {result['records_read']} record(s) read, {cases} link(s)" in out
+    assert len(daemon.call(runtime.store.list_links, "eng-cases")) == cases  # no duplicates
+    code, _, err = run(capsys, "backfill", "engineering-deals", "--config", str(config))
+    assert code == 1 and "display item" in err
+
+
+async def _all_cases(runtime: Runtime) -> list[Any]:
+    assert runtime.connections is not None
+    crm = runtime.connections().crm
+    assert crm is not None
+    client = await crm.crm_client()
+    return [r async for r in client.records("Cases", ["Subject"])]
