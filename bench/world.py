@@ -125,10 +125,10 @@ class Simulators:
 
 
 @asynccontextmanager
-async def simulators() -> AsyncIterator[Simulators]:
+async def simulators(jira_limits: Limits = JIRA_LIMITS) -> AsyncIterator[Simulators]:
     """Jira, Zoho accounts and Zoho CRM simulators on free loopback ports."""
     tally = Tally()
-    jira = JiraSimulator(limits=JIRA_LIMITS)
+    jira = JiraSimulator(limits=jira_limits)
     accounts = ZohoAccountsSimulator()
     crm = ZohoCrmSimulator(accounts, seed=False, limits=RequestLimits(credits=CRM_CREDITS))
     sandbox = Sandbox([
@@ -219,11 +219,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def sci_toml(sci_id: str, project: str, poll_interval: float) -> str:
+NO_LINK_NOTE = "link_note = false\n"
+
+
+def sci_toml(sci_id: str, project: str, poll_interval: float, options: str = NO_LINK_NOTE) -> str:
+    """One ``[[sci]]`` table; ``options``: further TOML lines for it."""
     return (f'[[sci]]\nid = "{sci_id}"\nname = "{sci_id}"\nmode = "two_way"\n'
             f'jira_projects = ["{project}"]\njira_issue_type = "Task"\n'
             f'zoho = {{ system = "crm", module = "{MODULE}" }}\n'
-            f'poll_interval = {poll_interval}\nlink_note = false\n'
+            f'poll_interval = {poll_interval}\n{options}'
             f'mappings = [ {{ jira = "summary", zoho = "Subject" }} ]\n')
 
 
@@ -238,6 +242,8 @@ class DaemonProcess:
     poll_interval: float = 30.0
     notifications: bool = True
     profile_name: str = ""
+    jira_rate: float = 1000.0  # the daemon's Jira budget, requests/s
+    sci_options: str = NO_LINK_NOTE
     port: int = field(default_factory=free_port)
     proc: Process | None = None
 
@@ -258,12 +264,13 @@ class DaemonProcess:
             f'[daemon]\ndrain_timeout = 10.0\nlog_level = "warning"\n{public}'
             f'[jira]\nsite_url = "{urls["jira"]}"\nemail = "{sims.jira.ctx.email}"\n'
             f'api_token = "{sims.jira.ctx.api_token}"\n'
-            f'webhook_secret = "{sims.jira.webhook_secret}"\nrequests_per_second = 1000\n'
+            f'webhook_secret = "{sims.jira.webhook_secret}"\n'
+            f'requests_per_second = {self.jira_rate}\n'
             f'[zoho.crm]\nclient_id = "{accounts.client_id}"\n'
             f'client_secret = "{accounts.client_secret}"\naccounts_url = "{urls["accounts"]}"\n'
             f'refresh_token = "{accounts.issue_refresh_token()}"\napi_url = "{urls["crm"]}"\n'
             f'requests_per_second = 1000\n'
-            + "".join(sci_toml(sci, project, self.poll_interval)
+            + "".join(sci_toml(sci, project, self.poll_interval, self.sci_options)
                       for sci, project in self.scis.items()))
 
     def _command(self, config: Path) -> list[str]:
