@@ -10,6 +10,7 @@ import anyio
 
 from bench import (
     api_efficiency,
+    backfill,
     jira_to_zoho_latency,
     report,
     webhook_ingest,
@@ -22,6 +23,7 @@ BENCHMARKS: dict[str, report.Benchmark] = {
     "jira_to_zoho_latency": jira_to_zoho_latency.run,
     "zoho_to_jira_latency": zoho_to_jira_latency.run,
     "api_efficiency": api_efficiency.run,
+    "backfill": backfill.run,
 }
 
 
