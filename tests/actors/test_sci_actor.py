@@ -77,3 +77,25 @@ async def test_manual_poll_runs_at_once_and_retry_deadline_is_honoured() -> None
     await run_for(engine, 0, ask)
     assert engine.polls >= 1
     assert engine.retries >= 2  # once at start, once when the retry time came
+
+
+class BackfillingEngine(FakeEngine):
+    """Queued writes are always due, as during a long backfill; each turn takes a while."""
+
+    async def retry_due(self) -> float | None:
+        self.retries += 1
+        await anyio.sleep(0.01)
+        return time.time()
+
+
+async def test_webhooks_are_handled_between_turns_of_queued_writes() -> None:
+    engine = BackfillingEngine(poll_interval=60)
+
+    async def webhook_every_50ms(mailbox: Mailbox) -> None:
+        for n in range(5):
+            mailbox.offer(InboxArrived(n))
+            await anyio.sleep(0.05)
+
+    await run_for(engine, 0, webhook_every_50ms)
+    assert engine.retries >= 5
+    assert engine.inbox_passes >= 5  # once at start, then one per webhook
