@@ -96,6 +96,9 @@ T = TypeVar("T")
 Closed = tuple[int, TargetStatus, str]  # an inbox event, how it ended, why
 SidesFactory = Callable[[], Awaitable[Sides]]
 RETRY = Backoff(base=2.0, cap=300.0)
+# Seconds of queued writes per turn: the actor's mailbox (live work) comes in between, so a
+# backfill of thousands of creates never holds up a webhook or a notification for long.
+OUTBOX_SLICE = 0.25
 AUTH_RETRY = 60.0
 CHANNEL_LIFETIME = 24 * 3600.0  # Zoho allows at most a week
 CHANNEL_RENEW_BEFORE = 6 * 3600.0
@@ -627,8 +630,10 @@ class SciEngine:
 
     # -- auto-create ------------------------------------------------------------------------
     async def _consider_create(self, record: ZohoSnapshot) -> None:
+        """Queue the record's create; the outbox runs it (``retry_due``), a slice at a time."""
         item = keys.record_item(record.id)
-        if item in await self._store.parked_items(self.sci.id):
+        if item in await self._store.parked_items(self.sci.id) or \
+                await self._store.outbox_items(self.sci.id, item):
             return
         decided = decide_create(self.policy, record, self.ctx, self.catalog)
         creates = [i for i in decided if isinstance(i, CreateJiraIssue)]
@@ -640,7 +645,6 @@ class SciEngine:
             sci_id=self.sci.id, outbox=[draft],
             history=[self._entry("zoho_to_jira", self._clock(), 1, len(problems),
                                  "; ".join([creates[0].reason, *problems]))]))
-        await self._execute_item(item)
 
     # -- manual operations (issue panel, API, CLI) -------------------------------------------
     async def link_manually(self, issue_key: str, record_id: str) -> Link:
@@ -699,12 +703,14 @@ class SciEngine:
 
     # -- the outbox -------------------------------------------------------------------------
     async def retry_due(self) -> float | None:
-        """Run the writes whose retry time has come; the next due time, if any. A field
-        write is not replayed: its link gets a fresh pass, which settles it."""
+        """Run the writes whose time has come, for at most ``OUTBOX_SLICE`` seconds; the
+        next due time, if any. A field write is not replayed: its link gets a fresh pass,
+        which settles it."""
         if not await self.start():
             return self._clock() + AUTH_RETRY
         due = await self._store.outbox_due(self.sci.id, self._clock(), limit=200)
         blocked: set[str] = set()
+        turn_ends = self._clock() + OUTBOX_SLICE
         for entry in due:
             if entry.item in blocked:
                 continue
@@ -713,6 +719,9 @@ class SciEngine:
                 await self._resync(entry)
             elif not await self._run(entry):
                 blocked.add(entry.item)
+            if self._clock() >= turn_ends:
+                await self._update_gauges()
+                return self._clock()  # the rest may still be due: after the mailbox's turn
         await self._update_gauges()
         pending = await self._store.outbox_due(self.sci.id, float("inf"), limit=1)
         return pending[0].next_attempt_at if pending else None
