@@ -25,6 +25,7 @@ class PollNow(_Message, frozen=True):
 
     reason: str = "timer"
     sent_at: float = 0.0
+    records: tuple[str, ...] = ()  # records the change notice names: each linked one a pass
 
 
 class Drain(_Message, frozen=True):

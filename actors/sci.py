@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -40,6 +40,9 @@ class Engine(Protocol):
     async def retry_due(self) -> float | None:
         """Run writes whose retry time has come; the next due time (epoch s), if any."""
 
+    async def sync_records(self, record_ids: Sequence[str]) -> int:
+        """A pass for each linked record a change notice named; the passes made."""
+
 
 class SciActor:
     def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
@@ -62,7 +65,9 @@ class SciActor:
                     return
                 case InboxArrived():  # one pass per issue covers every pending event
                     await self._inbox()
-                case PollNow(reason=reason, sent_at=sent) if reason != "timer":
+                case PollNow(reason=reason, sent_at=sent, records=records) if reason != "timer":
+                    if records:  # e.g. a note deleted: no field changed for a poll to see
+                        await self._engine.sync_records(records)
                     if 0 < sent < self._poll_started:
                         continue  # a poll that began after this request covered it
                     await self._poll(reason)

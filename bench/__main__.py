@@ -10,6 +10,7 @@ import anyio
 
 from bench import (
     api_efficiency,
+    backfill,
     jira_to_zoho_latency,
     report,
     scale,
@@ -24,6 +25,7 @@ BENCHMARKS: dict[str, report.Benchmark] = {
     "zoho_to_jira_latency": zoho_to_jira_latency.run,
     "api_efficiency": api_efficiency.run,
     "scale": scale.run,
+    "backfill": backfill.run,
 }
 
 

@@ -60,7 +60,7 @@ def _arrived(sims: Simulators, wanted: dict[str, str]) -> int:
                and issue.fields.get("summary") == summary)
 
 
-def _work_left(db: Path) -> int:
+def work_left(db: Path) -> int:
     """Pending inbox targets and outbox writes in the daemon's store (read-only)."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         inbox = conn.execute("SELECT COUNT(*) FROM inbox_targets WHERE status = 'pending'")
@@ -73,7 +73,7 @@ async def _settled(sims: Simulators, db: Path, wanted: dict[str, str]) -> None:
         return _arrived(sims, wanted) == len(wanted)
 
     async def idle() -> bool:
-        return _work_left(db) == 0
+        return work_left(db) == 0
 
     await until(arrived, every=0.25)
     await sims.jira.deliveries.settled()  # the echoes of our own writes, too

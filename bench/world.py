@@ -19,6 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,17 @@ START_TIMEOUT = 120.0  # 100 SCIs read their metadata before the daemon is ready
 WriteHook = Callable[[str, web.Request], None]
 
 
+DRIVING: ContextVar[bool] = ContextVar("bench_driving", default=False)
+
+
+class BridgeLimits(Limits):
+    """Jira's rate limits are per account: the people's requests (``DRIVER_HEADER``) do not
+    spend the bridge's."""
+
+    def take(self) -> dict[str, str]:
+        return {} if DRIVING.get() else super().take()
+
+
 @dataclass
 class Tally:
     """API calls by system and kind ("read": GET or a query POST; "write": anything else),
@@ -68,8 +80,14 @@ class Tally:
     def middleware(self, system: str) -> Middleware:
         @web.middleware
         async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
+            if DRIVER_HEADER in request.headers:
+                driving = DRIVING.set(True)
+                try:
+                    return await handler(request)
+                finally:
+                    DRIVING.reset(driving)
             response = await handler(request)
-            if request.path.startswith(CONTROL_PREFIX) or DRIVER_HEADER in request.headers:
+            if request.path.startswith(CONTROL_PREFIX):
                 return response
             kind = "read" if _reads(request) else "write"
             self.calls[(system, kind)] += 1
@@ -125,10 +143,10 @@ class Simulators:
 
 
 @asynccontextmanager
-async def simulators() -> AsyncIterator[Simulators]:
+async def simulators(jira_limits: Limits = JIRA_LIMITS) -> AsyncIterator[Simulators]:
     """Jira, Zoho accounts and Zoho CRM simulators on free loopback ports."""
     tally = Tally()
-    jira = JiraSimulator(limits=JIRA_LIMITS)
+    jira = JiraSimulator(limits=jira_limits)
     accounts = ZohoAccountsSimulator()
     crm = ZohoCrmSimulator(accounts, seed=False, limits=RequestLimits(credits=CRM_CREDITS))
     sandbox = Sandbox([
@@ -223,11 +241,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def sci_toml(sci_id: str, project: str, poll_interval: float, module: str = MODULE) -> str:
+NO_LINK_NOTE = "link_note = false\n"
+
+
+def sci_toml(sci_id: str, project: str, poll_interval: float, module: str = MODULE,
+             options: str = NO_LINK_NOTE) -> str:
+    """One ``[[sci]]`` table; ``options``: further TOML lines for it."""
     return (f'[[sci]]\nid = "{sci_id}"\nname = "{sci_id}"\nmode = "two_way"\n'
             f'jira_projects = ["{project}"]\njira_issue_type = "Task"\n'
             f'zoho = {{ system = "crm", module = "{module}" }}\n'
-            f'poll_interval = {poll_interval}\nlink_note = false\n'
+            f'poll_interval = {poll_interval}\n{options}'
             f'mappings = [ {{ jira = "summary", zoho = "Subject" }} ]\n')
 
 
@@ -243,6 +266,8 @@ class DaemonProcess:
     modules: dict[str, str] = field(default_factory=dict)  # SCI id → CRM module, else MODULE
     notifications: bool = True
     profile_name: str = ""
+    jira_rate: float = 1000.0  # the daemon's Jira budget, requests/s
+    sci_options: str = NO_LINK_NOTE
     port: int = field(default_factory=free_port)
     proc: Process | None = None
 
@@ -263,12 +288,14 @@ class DaemonProcess:
             f'[daemon]\ndrain_timeout = 10.0\nlog_level = "warning"\n{public}'
             f'[jira]\nsite_url = "{urls["jira"]}"\nemail = "{sims.jira.ctx.email}"\n'
             f'api_token = "{sims.jira.ctx.api_token}"\n'
-            f'webhook_secret = "{sims.jira.webhook_secret}"\nrequests_per_second = 1000\n'
+            f'webhook_secret = "{sims.jira.webhook_secret}"\n'
+            f'requests_per_second = {self.jira_rate}\n'
             f'[zoho.crm]\nclient_id = "{accounts.client_id}"\n'
             f'client_secret = "{accounts.client_secret}"\naccounts_url = "{urls["accounts"]}"\n'
             f'refresh_token = "{accounts.issue_refresh_token()}"\napi_url = "{urls["crm"]}"\n'
             f'requests_per_second = 1000\n'
-            + "".join(sci_toml(sci, project, self.poll_interval, self.modules.get(sci, MODULE))
+            + "".join(sci_toml(sci, project, self.poll_interval, self.modules.get(sci, MODULE),
+                               self.sci_options)
                       for sci, project in self.scis.items()))
 
     def _command(self, config: Path) -> list[str]:

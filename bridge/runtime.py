@@ -57,9 +57,11 @@ class Runtime:
         jira = self.config.jira
         return jira.webhook_secret if jira else ""
 
-    def wake(self, sci_id: str, reason: str) -> bool:
-        """Ask an SCI to poll now (a Zoho change notification, a manual sync)."""
-        return self.supervisor.offer(sci_id, PollNow(reason, sent_at=time.time()))
+    def wake(self, sci_id: str, reason: str, records: tuple[str, ...] = ()) -> bool:
+        """Ask an SCI to poll now (a Zoho change notification, a manual sync); ``records``:
+        those the notice names, each linked one getting a pass."""
+        return self.supervisor.offer(sci_id, PollNow(reason, sent_at=time.time(),
+                                                     records=records))
 
     def notify_actors(self, event_id: int, sci_ids: list[str]) -> None:
         """Wake the actors; a full mailbox is fine, the event is already in the inbox."""

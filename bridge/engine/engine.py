@@ -105,6 +105,9 @@ T = TypeVar("T")
 Closed = tuple[int, TargetStatus, str]  # an inbox event, how it ended, why
 SidesFactory = Callable[[], Awaitable[Sides]]
 RETRY = Backoff(base=2.0, cap=300.0)
+# Seconds of queued writes per turn: the actor's mailbox (live work) comes in between, so a
+# backfill of thousands of creates never holds up a webhook or a notification for long.
+OUTBOX_SLICE = 0.25
 AUTH_RETRY = 60.0
 CHANNEL_LIFETIME = 24 * 3600.0  # Zoho allows at most a week
 CHANNEL_RENEW_BEFORE = 6 * 3600.0
@@ -345,6 +348,24 @@ class SciEngine:
                                                       int(bool(self.problem)),
                                                       f"{reason}: {summary}"))
         return handled
+
+    async def sync_records(self, record_ids: Sequence[str]) -> int:
+        """Zoho named these records in a change notice. A note or file added, edited or
+        deleted changes no field a poll would see, so with comments or attachments on each
+        linked one gets a pass now."""
+        if not (self.sci.comments or self.sci.attachments) or not await self.start():
+            return 0
+        passes = 0
+        for record_id in dict.fromkeys(record_ids):
+            link = await self._store.find_link(self.sci.id, zoho_record_id=record_id)
+            if link is None:
+                continue
+            try:
+                await self.sync_link(link, trigger="zoho")
+            except NotReady:
+                return passes  # the next poll or notice comes back to it
+            passes += 1
+        return passes
 
     async def _poll_sides(self) -> int:
         if not await self.start():
@@ -704,8 +725,10 @@ class SciEngine:
 
     # -- auto-create ------------------------------------------------------------------------
     async def _consider_create(self, record: ZohoSnapshot) -> None:
+        """Queue the record's create; the outbox runs it (``retry_due``), a slice at a time."""
         item = keys.record_item(record.id)
-        if item in await self._store.parked_items(self.sci.id):
+        if item in await self._store.parked_items(self.sci.id) or \
+                await self._store.outbox_items(self.sci.id, item):
             return
         decided = decide_create(self.policy, record, self.ctx, self.catalog)
         creates = [i for i in decided if isinstance(i, CreateJiraIssue)]
@@ -717,7 +740,6 @@ class SciEngine:
             sci_id=self.sci.id, outbox=[draft],
             history=[self._entry("zoho_to_jira", self._clock(), 1, len(problems),
                                  "; ".join([creates[0].reason, *problems]))]))
-        await self._execute_item(item)
 
     # -- manual operations (issue panel, API, CLI) -------------------------------------------
     async def link_manually(self, issue_key: str, record_id: str) -> Link:
@@ -776,12 +798,14 @@ class SciEngine:
 
     # -- the outbox -------------------------------------------------------------------------
     async def retry_due(self) -> float | None:
-        """Run the writes whose retry time has come; the next due time, if any. A field
-        write is not replayed: its link gets a fresh pass, which settles it."""
+        """Run the writes whose time has come, for at most ``OUTBOX_SLICE`` seconds; the
+        next due time, if any. A field write is not replayed: its link gets a fresh pass,
+        which settles it."""
         if not await self.start():
             return self._clock() + AUTH_RETRY
         due = await self._store.outbox_due(self.sci.id, self._clock(), limit=200)
         blocked: set[str] = set()
+        turn_ends = self._clock() + OUTBOX_SLICE
         for entry in due:
             if entry.item in blocked:
                 continue
@@ -790,6 +814,9 @@ class SciEngine:
                 await self._resync(entry)
             elif not await self._run(entry):
                 blocked.add(entry.item)
+            if self._clock() >= turn_ends:
+                await self._update_gauges()
+                return self._clock()  # the rest may still be due: after the mailbox's turn
         await self._update_gauges()
         pending = await self._store.outbox_due(self.sci.id, float("inf"), limit=1)
         return pending[0].next_attempt_at if pending else None

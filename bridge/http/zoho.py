@@ -1,5 +1,6 @@
 """``POST /webhooks/zoho/crm``: Zoho CRM change notifications wake the SCI that opened the
-channel. The callback is only a trigger: the SCI then reads changes by its cursor, so
+channel. The callback is only a trigger: the SCI then reads changes by its cursor (and
+gives the linked records it names a pass, for note and file changes no poll can see), so
 nothing needs storing here and a lost callback only delays a change until the next poll."""
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ class _Callback(msgspec.Struct):
     token: str | None = None
     module: str = ""
     operation: str = ""
+    ids: list[str | int] = []
 
 
 _decoder = msgspec.json.Decoder(_Callback)
+MAX_IDS = 100  # Zoho names at most 100 records per callback; more would be noise
 
 
 async def zoho_crm_notification(request: web.Request) -> web.Response:
@@ -39,7 +42,7 @@ async def zoho_crm_notification(request: web.Request) -> web.Response:
         WEBHOOK_EVENTS.labels("zoho_crm", "bad_token").inc()
         log.warning("webhook.rejected", source="zoho_crm", reason="unknown channel or token")
         return web.json_response({"error": "unknown channel or token"}, status=401)
-    runtime.wake(sci_id, "zoho notification")
+    runtime.wake(sci_id, "zoho notification", tuple(str(i) for i in callback.ids[:MAX_IDS]))
     WEBHOOK_EVENTS.labels("zoho_crm", "accepted").inc()
     log.info("webhook.accepted", source="zoho_crm", sci_id=sci_id, module=callback.module,
              operation=callback.operation)

@@ -18,6 +18,7 @@ class FakeEngine:
         self.retries = 0
         self._inbox_failures = inbox_failures
         self.retry_at: float | None = None
+        self.record_passes: list[str] = []
 
     async def process_inbox(self) -> None:
         if self._inbox_failures:
@@ -33,6 +34,10 @@ class FakeEngine:
         self.retries += 1
         due, self.retry_at = self.retry_at, None
         return due
+
+    async def sync_records(self, record_ids: tuple[str, ...]) -> int:
+        self.record_passes.extend(record_ids)
+        return len(record_ids)
 
 
 async def run_for(engine: FakeEngine, seconds: float, feed=None) -> None:
@@ -111,3 +116,40 @@ async def test_wake_ups_sent_before_a_poll_began_are_covered_by_it() -> None:
 
     await run_for(engine, 0, burst)
     assert 2 <= engine.polls <= 3  # not 12
+
+
+async def test_records_a_notice_names_get_their_pass_even_when_its_poll_is_covered() -> None:
+    engine = FakeEngine(poll_interval=60)
+
+    async def notices(mailbox: Mailbox) -> None:
+        mailbox.offer(PollNow("manual"))
+        await anyio.sleep(0.05)
+        mailbox.offer(PollNow("zoho notification", sent_at=time.time() - 10,
+                              records=("5725767000000412001",)))
+        await anyio.sleep(0.1)
+
+    await run_for(engine, 0, notices)
+    assert engine.polls == 1  # the notice's poll was covered by the manual one
+    assert engine.record_passes == ["5725767000000412001"]
+
+
+class BackfillingEngine(FakeEngine):
+    """Queued writes are always due, as during a long backfill; each turn takes a while."""
+
+    async def retry_due(self) -> float | None:
+        self.retries += 1
+        await anyio.sleep(0.01)
+        return time.time()
+
+
+async def test_webhooks_are_handled_between_turns_of_queued_writes() -> None:
+    engine = BackfillingEngine(poll_interval=60)
+
+    async def webhook_every_50ms(mailbox: Mailbox) -> None:
+        for n in range(5):
+            mailbox.offer(InboxArrived(n))
+            await anyio.sleep(0.05)
+
+    await run_for(engine, 0, webhook_every_50ms)
+    assert engine.retries >= 5
+    assert engine.inbox_passes >= 5  # once at start, then one per webhook

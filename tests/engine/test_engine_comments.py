@@ -3,6 +3,7 @@ arrives once each way, edits and deletions follow, and no copy ever comes back."
 
 from typing import Any
 
+import anyio
 import msgspec
 
 from adapters.jira import adf
@@ -225,3 +226,22 @@ async def test_the_poll_finds_a_new_note_on_an_unchanged_record(world: World) ->
     await world.crm.add_note("Cases", link.zoho_record_id, "seen by the poll")
     assert await engine.poll() == 1
     assert await jira_copies(world, link.jira_issue_key) == ["seen by the poll"]
+
+
+async def test_a_deleted_note_named_by_a_change_notice_takes_its_copy_along(
+        world: World) -> None:
+    """Deleting a note changes no field of its record: the poll cannot see it, the change
+    notice that names the record can."""
+    engine, link = await crm_linked(world, sci(comments=True))
+    note = await world.crm.add_note("Cases", link.zoho_record_id, "call back on Monday")
+    await engine.poll()
+    assert await jira_copies(world, link.jira_issue_key) == ["call back on Monday"]
+    await anyio.sleep(1.1)  # Zoho keeps whole seconds: past the polls' overlap
+    await engine.poll()
+    await world.crm.delete_note(note)
+    await engine.poll()
+    assert await jira_copies(world, link.jira_issue_key) == ["call back on Monday"]
+    assert await engine.sync_records([link.zoho_record_id, "5725767000000999999"]) == 1
+    assert await jira_copies(world, link.jira_issue_key) == []
+    plain = world.build(sci(comments=False))
+    assert await plain.sync_records([link.zoho_record_id]) == 0  # nothing a poll misses

@@ -4,6 +4,7 @@ rules, echoes, conflicts, unconvertible values and dead letters."""
 import anyio
 import msgspec
 
+from bridge.engine import engine as engine_module
 from bridge.engine import state as link_state
 from bridge.engine.channels import ChannelRegistry
 from bridge.engine.engine import Notifications
@@ -30,6 +31,8 @@ async def test_new_record_creates_one_issue_with_link_note_and_remote_link(world
     assert await engine.start()
     record = await new_case(world, Description="Smoke everywhere")
     assert await engine.poll() == 1
+    assert await world.store.list_links("cases") == []  # queued: the outbox's turn creates
+    assert await engine.retry_due() is None
     (link,) = await world.store.list_links("cases")
     assert link.origin == "auto" and link.zoho_record_id == record
     fields = await issue_fields(world, link.jira_issue_key)
@@ -40,6 +43,7 @@ async def test_new_record_creates_one_issue_with_link_note_and_remote_link(world
     assert [r.object["url"] for r in remote] == [engine.sides[1].record_url(record)]
     # A second poll (and a repeated trigger) creates nothing more.
     await engine.poll()
+    await engine.retry_due()
     await engine.sync_link(link)
     assert len(await world.store.list_links("cases")) == 1
     assert len([i async for i in world.jira.search("project = SUP AND summary ~ fire")]) == 1
@@ -123,6 +127,7 @@ async def test_rule_sets_the_status_through_a_multi_step_path(world: World) -> N
     await engine.start()
     record = await new_case(world)
     await engine.poll()
+    await engine.retry_due()
     (link,) = await world.store.list_links("cases")
     assert (await issue_fields(world, link.jira_issue_key))["status"]["name"] == "To Do"
     await world.crm.update("Cases", [{"id": record, "Status": "Closed"}])
@@ -137,9 +142,11 @@ async def test_rule_not_met_skips_creation_unless_asked(world: World) -> None:
     await engine.start()
     record = await new_case(world)
     await engine.poll()
+    assert await engine.retry_due() is None
     assert await world.store.list_links("cases") == []
     await world.crm.update("Cases", [{"id": record, "Status": "Escalated"}])
     await engine.poll()
+    await engine.retry_due()
     (link,) = await world.store.list_links("cases")
     assert (await issue_fields(world, link.jira_issue_key))["status"]["name"] == "In Progress"
 
@@ -289,3 +296,27 @@ async def test_the_echo_of_our_own_write_costs_no_pass(world: World, monkeypatch
     await world.crm.update("Cases", [{"id": record, "Subject": "edited in Zoho"}])
     await engine.poll()  # a real change does get its pass
     assert reads and (await issue_fields(world, key))["summary"] == "edited in Zoho"
+
+
+async def test_a_backfill_is_queued_and_runs_in_turns_between_live_work(
+        world: World, monkeypatch) -> None:
+    """Many new records at once: the poll only queues their creates; each outbox turn is
+    bounded, so the actor's mailbox (webhooks, notifications) comes in between."""
+    monkeypatch.setattr(engine_module, "OUTBOX_SLICE", 0.0)  # one write per turn
+    engine = world.build(sci(auto_create=True, link_note=False))
+    await engine.start()
+    records = [r.id for r in await world.crm.insert(
+        "Cases", [{"Subject": f"case {n}", "Status": "New"} for n in range(3)])]
+    assert await engine.poll() == 3
+    assert await world.store.list_links("cases") == []
+    turns = 0
+    while await engine.retry_due() is not None:
+        turns += 1
+    assert turns == 3
+    links = await world.store.list_links("cases")
+    assert sorted(link.zoho_record_id for link in links) == sorted(map(str, records))
+    await engine.poll()  # queued and done records are not queued again
+    assert await engine.retry_due() is None
+    marked = [i for i in world.jira_sim.state.issues.values()
+              if keys.ISSUE_PROPERTY in i.properties]
+    assert len(marked) == 3

@@ -84,7 +84,8 @@ async def test_a_full_store_makes_the_poll_wait_and_say_why(world: World) -> Non
     assert await engine.poll() == 0  # no crash: the actor keeps its schedule
     assert "read-only" in engine.problem
     await world.store._conn.execute("PRAGMA query_only = OFF")
-    await engine.poll()
+    await engine.poll()  # queues the create …
+    await engine.retry_due()  # … which the outbox then runs
     assert engine.problem == ""
     assert len(await world.store.list_links("cases")) == 1  # the record was not lost
 

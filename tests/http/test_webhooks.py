@@ -174,11 +174,12 @@ async def test_concurrent_distinct_deliveries_are_all_routed(harness: Harness, e
         async with anyio.create_task_group() as group:
             for n in range(16):
                 group.start_soon(deliver, n)
-        await eventually(lambda: len(harness.seen) == 16)
+        # Each actor is woken; wake-ups still queued cover later ones, the inbox holds all.
+        await eventually(lambda: {actor for actor, _ in harness.seen} == {"sup-task",
+                                                                           "eng-view"})
     store = harness.runtime.store
     assert len(await store.inbox_pending("sup-task")) == 8
     assert len(await store.inbox_pending("eng-view")) == 8
-    assert {actor for actor, _ in harness.seen} == {"sup-task", "eng-view"}
 
 
 async def test_unrouted_event_is_acknowledged_not_stored(harness: Harness) -> None:

@@ -70,8 +70,11 @@ async def test_crash_restarts_with_fresh_instance(supervisor: Supervisor) -> Non
             return builds[-1]
 
         supervisor.start("a", factory)
+        # One at a time: a wake-up still queued covers the next ones of its kind.
         supervisor.offer("a", InboxArrived(1))
+        await eventually(lambda: seen == [1])
         supervisor.offer("a", InboxArrived(-1))
+        await eventually(lambda: (i := supervisor.info("a")) is not None and i.restarts == 1)
         supervisor.offer("a", InboxArrived(2))
         await eventually(lambda: seen == [1, 2])
         info = supervisor.info("a")
