@@ -87,12 +87,12 @@ async def _comments_and_file(client: SimulatorClient, key: str, case_id: str) ->
 
 
 async def _conflict(client: SimulatorClient, key: str, case_id: str) -> None:
-    """Both edits land before either side's change notice reaches the daemon, so its next
-    pass finds the summary changed on both sides."""
+    """The Jira edit's webhook delivery is lost, so the pass the CRM edit triggers finds
+    the summary changed on both sides (the later edit, the CRM one, wins)."""
     jira_summary, crm_subject = CONFLICT_EDITS
-    async with anyio.create_task_group() as group:
-        group.start_soon(client.edit_issue, key, {"summary": jira_summary})
-        group.start_soon(client.edit_case, case_id, {"Subject": crm_subject})
+    client.edit_summary_unannounced(key, jira_summary)
+    await anyio.sleep(1.1)  # Zoho keeps whole seconds: the CRM edit is clearly the later
+    await client.edit_case(case_id, {"Subject": crm_subject})
 
 
 async def _until(check: Callable[[], Awaitable[T]], what: str) -> T:

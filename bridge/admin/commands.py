@@ -175,7 +175,8 @@ def _link_problems(view: LinkView) -> str:
 # -- history ----------------------------------------------------------------------------------
 async def _history(runtime: Runtime, args: argparse.Namespace) -> int:
     entries = await ops.history(runtime, args.sci, direction=args.direction or "",
-                                errors_only=args.errors_only, limit=args.limit)
+                                errors_only=args.errors_only,
+                                conflicts_only=args.conflicts_only, limit=args.limit)
     if args.json:
         _print_json(entries)
         return 0
@@ -375,6 +376,7 @@ def register(commands: Any) -> None:
     history.add_argument("sci", help="SCI id")
     history.add_argument("--direction", choices=["jira_to_zoho", "zoho_to_jira", "poll"])
     history.add_argument("--errors-only", action="store_true")
+    history.add_argument("--conflicts-only", action="store_true")
     history.add_argument("--limit", type=int, default=50)
     history.add_argument("--json", action="store_true", help="print JSON")
 

@@ -63,6 +63,7 @@ LOGIN_REQUIRED = ("Zoho CRM login required: sign in to Zoho CRM with your own ac
                   "search, link and preview records here")
 SIGN_IN_PATH = "/oauth/zoho/start"  # the panel's "Sign in to Zoho CRM" (Providers mode)
 HISTORY_SCAN = 1000  # newest entries read when filtering an SCI's history
+CONFLICT_MARK = "changed on both sides"  # how the sync core words a conflict
 PAYLOAD_PREVIEW = 2000
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 SEARCH_LIMIT = 20
@@ -215,12 +216,15 @@ def _poll_now(runtime: Runtime, sci_id: str, reason: str | None) -> None:
 
 
 async def history(runtime: Runtime, sci_id: str, *, direction: str = "",
-                  errors_only: bool = False, limit: int = 100) -> list[SyncEntry]:
-    """The SCI's sync history, newest first, optionally one direction or errors only."""
+                  errors_only: bool = False, conflicts_only: bool = False,
+                  limit: int = 100) -> list[SyncEntry]:
+    """The SCI's sync history, newest first, optionally one direction, errors only or
+    conflicts only (each conflict's summary names the field and both values)."""
     await _record(runtime, sci_id)
     entries = await runtime.store.recent_syncs(sci_id, limit=HISTORY_SCAN)
     chosen = [e for e in entries
-              if (not direction or e.direction == direction) and (e.errors or not errors_only)]
+              if (not direction or e.direction == direction) and (e.errors or not errors_only)
+              and (CONFLICT_MARK in e.summary or not conflicts_only)]
     return chosen[:limit]
 
 

@@ -80,6 +80,20 @@ class SimulatorClient:
     async def edit_issue(self, key: str, fields: dict[str, Any]) -> None:
         await self._jira("PUT", f"/issue/{key}", json={"fields": fields})
 
+    def edit_summary_unannounced(self, key: str, summary: str) -> None:
+        """Change an issue's summary as a person would, but with its webhook delivery lost:
+        the bridge learns of it only on the issue's next pass."""
+        state = self.sims.jira.state
+        issue, person = state.issue(key), state.users[-1]  # a person, not the bridge's bot
+        if issue is None:
+            raise SimulatorRefused(f"no Jira issue {key}")
+        before = issue.fields.get("summary")
+        issue.fields["summary"] = summary
+        state.record_change(issue, person, [{"field": "summary", "fieldtype": "jira",
+                                             "fieldId": "summary", "from": None,
+                                             "fromString": before, "to": None,
+                                             "toString": summary}])
+
     async def comment_issue(self, key: str, text: str) -> None:
         await self._jira("POST", f"/issue/{key}/comment", json={"body": adf.to_adf(text)})
 

@@ -104,7 +104,7 @@ def _field(policy: Policy, rule: FieldRule, base: Base | None, jira: JiraSnapsho
         winner = _winner(policy.conflict, jira.updated, zoho.modified)
         intents.append(Conflict(field=rule.jira, jira_value=j, zoho_value=z, winner=winner,
                                 reason=f"{rule.jira} changed on both sides; {winner} wins "
-                                       f"({policy.conflict})"))
+                                       f"({policy.conflict}): {_both(j, z)}"))
         return (winner, z if winner == "zoho" else j)
     if zoho_changed and rule.to_jira:
         return ("zoho", z)
@@ -214,7 +214,8 @@ def _status(policy: Policy, base: Base | None, jira: JiraSnapshot, zoho: ZohoSna
         winner = _winner(policy.conflict, jira.updated, zoho.modified)
         conflict = Conflict(field="status", jira_value=jira.status.name, zoho_value=token,
                             winner=winner, reason=f"status changed on both sides; {winner} "
-                                                  f"wins ({policy.conflict})")
+                                                  f"wins ({policy.conflict}): "
+                                                  f"{_both(jira.status.name, token)}")
         towards = _to_zoho(policy, jira, zoho, catalog) if winner == "jira" else \
             _to_jira(policy, jira, zoho, token, catalog)
         return [conflict, *towards]
@@ -301,3 +302,11 @@ def decide_create(policy: Policy, zoho: ZohoSnapshot, ctx: Context,
 
 def problems_of(intents: Sequence[Intent]) -> list[str]:
     return [i.reason for i in intents if isinstance(i, Problem)]
+
+
+def _both(jira: Any, zoho: Any, width: int = 60) -> str:
+    """Both values of a conflict as the history shows them (long ones cut visibly)."""
+    def shown(value: Any) -> str:
+        text = repr(value)
+        return text if len(text) <= width else text[:width - 1] + "…"
+    return f"Jira {shown(jira)}, Zoho {shown(zoho)}"

@@ -194,7 +194,8 @@ async def backfill(request: web.Request) -> web.Response:
 async def history(request: web.Request) -> web.Response:
     entries = await ops.history(
         request.app[RUNTIME], request.match_info["sci_id"], direction=_direction(request),
-        errors_only=_flag(request, "errors_only"), limit=_limit(request))
+        errors_only=_flag(request, "errors_only"),
+        conflicts_only=_flag(request, "conflicts_only"), limit=_limit(request))
     return _json(entries)
 
 

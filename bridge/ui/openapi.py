@@ -110,6 +110,8 @@ def _paths() -> dict[str, Any]:
     sci_filter = _query("sci", {"type": "string"}, "only this SCI's dead letters")
     history_filters = [
         _query("direction", {"type": "string", "enum": list(DIRECTIONS)}, "one direction only"),
+        _query("conflicts_only", {"type": "string", "enum": ["true", "false"]},
+               "only entries with a conflict (field changed on both sides, both values)"),
         _query("errors_only", {"type": "string", "enum": ["true", "false"]},
                "only entries with errors"),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000},

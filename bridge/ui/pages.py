@@ -226,11 +226,14 @@ async def history_page(request: web.Request) -> web.StreamResponse:
     direction = request.query.get("direction", "")
     direction = direction if direction in DIRECTIONS else ""
     errors_only = request.query.get("errors_only") == "true"
+    conflicts_only = request.query.get("conflicts_only") == "true"
     detail = await ops.sci(runtime, sci_id)
-    entries = await ops.history(runtime, sci_id, direction=direction, errors_only=errors_only)
+    entries = await ops.history(runtime, sci_id, direction=direction, errors_only=errors_only,
+                                conflicts_only=conflicts_only)
     return await render(request, "history.html", {
         "sci": detail.summary, "entries": entries, "direction": direction,
-        "errors_only": errors_only, "directions": DIRECTIONS})
+        "errors_only": errors_only, "conflicts_only": conflicts_only,
+        "directions": DIRECTIONS})
 
 
 # -- dead letters ---------------------------------------------------------------------------

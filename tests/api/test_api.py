@@ -1,10 +1,12 @@
 """The JSON admin API: every endpoint, its auth failures and its problem answers."""
 
+import time
 from pathlib import Path
 
 import pytest
 
 from bridge.admin.tokens import create_token
+from bridge.store import SyncEntry
 from bridge.ui.openapi import document
 from tests.api.conftest import api_client
 from tests.api.harness import ADMIN
@@ -176,8 +178,17 @@ async def test_history_filters_and_bad_parameters(tmp_path: Path) -> None:
         assert [e["direction"] for e in inbound] == ["zoho_to_jira"]
         _, one = await api.call("GET", path, params={"limit": "1"})
         assert len(one) == 1
+        _, none = await api.call("GET", path, params={"conflicts_only": "true"})
+        assert none == []
+        conflict = ("SUP-1 ↔ 5725767000000412001: summary changed on both sides; zoho wins "
+                    "(latest): Jira 'Printer jam', Zoho 'Printer on fire'")
+        await api.runtime.store.record_sync(SyncEntry(
+            sci_id="support-cases", direction="zoho_to_jira", started_at=time.time(),
+            finished_at=time.time(), changes=1, errors=0, summary=conflict))
+        _, conflicts = await api.call("GET", path, params={"conflicts_only": "true"})
+        assert [e["summary"] for e in conflicts] == [conflict]
         for params in ({"limit": "0"}, {"limit": "x"}, {"direction": "sideways"},
-                       {"errors_only": "yes"}):
+                       {"errors_only": "yes"}, {"conflicts_only": "1"}):
             status, body = await api.call("GET", path, params=params)
             assert status == 400 and body["status"] == 400, params
 

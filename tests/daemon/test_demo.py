@@ -1,6 +1,7 @@
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 from bridge.demo_scenario import CASES, CONFLICT_EDITS
 from tests.daemon.demo_process import DemoProcess, fetch, until
@@ -31,8 +32,11 @@ def test_demo_seeds_a_conflict_and_a_dead_letter_and_console_edits_flow(
         (letter,) = letters
         assert letter["sci_id"] == "support-cases"
         assert "Priority" in letter["reason"] and "INVALID_DATA" in letter["reason"]
-        history = demo.cli("history", "support-cases")
-        assert [e for e in history if "summary changed on both sides" in e["summary"]]
+        def conflict_recorded() -> list[dict[str, Any]] | None:
+            entries = demo.cli("history", "support-cases")
+            return entries if any("summary changed on both sides" in e["summary"]
+                                  for e in entries) else None
+        history = until(conflict_recorded, timeout=30)
         rows = demo.console_rows()
         cases = {r["linked"]: r["title"] for r in rows if r["system"] == "crm"}
         issues = {r["label"]: r["title"] for r in rows if r["system"] == "jira"}

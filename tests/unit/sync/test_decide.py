@@ -110,6 +110,7 @@ def test_both_sides_changed_a_both_owned_field(conflict: str, jira_time: float,
                    jira("j", updated=jira_time), zoho("z", modified=zoho_time), CTX, CATALOG)
     record = next(i for i in found if isinstance(i, Conflict))
     assert (record.jira_value, record.zoho_value, record.winner) == ("j", "z", winner)
+    assert record.reason.endswith(f"({conflict}): Jira 'j', Zoho 'z'")  # history shows both
     write = next(i for i in found if isinstance(i, UpdateJira | UpdateZoho))
     assert isinstance(write, UpdateZoho if winner == "jira" else UpdateJira)
 
