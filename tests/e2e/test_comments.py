@@ -1,6 +1,7 @@
 """Comments through the real daemon: a burst on one Jira issue reaches the Zoho CRM record
 once each and in order, also when the daemon is killed in the middle of it; edits and
-deletions follow each way; Zoho Projects task comments are mirrored both ways."""
+deletions follow each way; Zoho Projects task comments are mirrored both ways and follow
+their Jira originals' edits and deletions."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -145,3 +146,15 @@ async def test_projects_task_comments_mirror_both_ways(
     await anyio.sleep(2)
     assert len(await in_projects()) == 1
     assert len([c async for c in remote.jira.comments(issue.key)]) == 2
+
+    (original,) = [c async for c in remote.jira.comments(issue.key)
+                   if c.text == "Crash seen on **Android**"]
+    await remote.jira.edit_comment(issue.key, original.id, adf.to_adf("Crash seen on iOS too"))
+    await until(lambda: _equals_end(in_projects(), "]\n\nCrash seen on iOS too"))
+    await remote.jira.delete_comment(issue.key, original.id)
+    await until(lambda: _equals(in_projects(), []))
+
+
+async def _equals_end(found: Awaitable[list[str]], ending: str) -> bool:
+    texts = await found
+    return len(texts) == 1 and texts[0].endswith(ending)
