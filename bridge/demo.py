@@ -61,6 +61,18 @@ status_map = {{ "Closed" = "Done" }}
 mappings = [{{ jira = "summary", zoho = "name", owner = "both" }}]
 
 [[sci]]
+id = "mobile-issues"
+name = "Mobile App issues → Engineering bugs (one-way)"
+mode = "one_way"
+jira_projects = ["ENG"]
+jira_issue_type = "Bug"
+zoho = {{ system = "projects", module = "issues", portal_id = "{portal_id}", \
+project_id = "{project_id}" }}
+poll_interval = 5.0
+auto_create = true
+mappings = [{{ jira = "summary", zoho = "name" }}]
+
+[[sci]]
 id = "engineering-deals"
 name = "Engineering ⇄ Deals (display)"
 mode = "display"
@@ -104,7 +116,8 @@ def banner(port: int, sims: dict[str, Any]) -> str:
   Zoho (sim)  CRM {sims["zoho"]["crm_api_url"]}   Projects {sims["zoho"]["projects_api_url"]}
 
   SCIs: SUP Tasks ⇄ CRM Cases (two-way, auto-create, rule, comments, files), ENG Tasks ⇄
-  Projects "Mobile App" tasks (custom, status both ways), ENG ⇄ Deals (display).
+  Projects "Mobile App" tasks (custom, status both ways), "Mobile App" issues → ENG Bugs
+  (one-way), ENG ⇄ Deals (display).
   Within seconds the demo seeds new cases and tasks, linked to new Jira issues: look for
   comments and a file on "{CASES["comments"]["Subject"]}",
   a conflict in the history of support-cases, and a dead letter (a Jira priority the CRM

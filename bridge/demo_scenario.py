@@ -35,6 +35,7 @@ CASES = {
                     "Priority": "Low", "Description": "Started after Monday's template update."},
 }
 TASKS = ("Offline mode for the order list", "Push notification when an order ships")
+ISSUES = ("App crashes when the sign-in screen rotates",)  # become ENG bugs (one-way)
 CONFLICT_EDITS = ("Second admin cannot be invited (owner account)",
                   "Invite button disabled for a second administrator")
 REFUSED_PRIORITY = "Highest"  # Jira has it; the CRM's Cases Priority picklist does not
@@ -47,6 +48,8 @@ async def play(client: SimulatorClient, daemon_url: str) -> None:
         cases = {name: await client.create_case(values) for name, values in CASES.items()}
         for name in TASKS:
             await client.create_task(name)
+        for name in ISSUES:
+            await client.create_task(name, module="issues")
         keys = {name: await _linked_issue(client, record_id) for name, record_id in cases.items()}
         await anyio.sleep(SETTLE)
         await _comments_and_file(client, keys["comments"], cases["comments"])

@@ -133,8 +133,9 @@ class SimulatorClient:
         return answer
 
     # -- Zoho Projects ---------------------------------------------------------------------
-    async def create_task(self, name: str) -> str:
-        answer = await self._projects("POST", "/tasks", json={"name": name})
+    async def create_task(self, name: str, module: str = "tasks") -> str:
+        """A Zoho Projects task (or, with ``module="issues"``, an issue)."""
+        answer = await self._projects("POST", f"/{module}", json={"name": name})
         return str(answer["id"])
 
     async def edit_task(self, task_id: str, values: dict[str, Any]) -> None:

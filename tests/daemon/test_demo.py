@@ -12,7 +12,7 @@ def test_demo_receives_changes_made_in_the_simulated_jira(tmp_path: Path, free_p
         until(lambda: fetch(demo.daemon + "/readyz")[0] == 200)
         ready = json.loads(fetch(demo.daemon + "/readyz")[1])
         assert {a["id"] for a in ready["actors"]} == {"support-cases", "mobile-tasks",
-                                                      "engineering-deals"}
+                                                      "mobile-issues", "engineering-deals"}
         token = base64.b64encode(b"bridge@example.com:sim-jira-api-token").decode()
         status, _ = fetch(f"{demo.jira}/rest/api/3/issue/SUP-1", method="PUT",
                           data=b'{"fields": {"summary": "Printer fixed"}}',
