@@ -114,6 +114,7 @@ CHANNEL_RENEW_BEFORE = 6 * 3600.0
 ZOHO_CURSOR = "zoho_modified"
 JIRA_CURSOR = "jira_updated"
 ZOHO_NOTES_CURSOR = "zoho_notes"
+QUEUE_BATCH = 200  # creates a poll queues per transaction
 PANEL_LINK_TITLE = "Zoho bridge panel"
 
 
@@ -385,12 +386,12 @@ class SciEngine:
     async def _poll_zoho(self) -> int:
         _, zoho = self.sides
 
-        async def handle(record: ZohoSnapshot) -> None:
+        async def handle(record: ZohoSnapshot) -> UnitOfWork | None:
             link = await self._store.find_link(self.sci.id, zoho_record_id=record.id)
-            if link is not None:
-                await self.sync_link(link, zoho=record, trigger="zoho")
-            else:
-                await self._consider_create(record)
+            if link is None:
+                return await self._consider_create(record)
+            await self.sync_link(link, zoho=record, trigger="zoho")
+            return None
 
         async def listed(since: float) -> list[ZohoSnapshot]:
             records = await zoho.changed_since(since)
@@ -495,10 +496,14 @@ class SciEngine:
 
     async def _poll_changes(self, name: str, fetch: Callable[[float], Awaitable[list[T]]],
                             identify: Callable[[T], tuple[str, float, dict[str, Any]]],
-                            handle: Callable[[T], Awaitable[None]]) -> tuple[int, float]:
+                            handle: Callable[[T], Awaitable[UnitOfWork | None]]
+                            ) -> tuple[int, float]:
         """Fetch what changed since the cursor, hand each new change to ``handle``, move
         the cursor. Polls overlap (whole seconds, whole minutes): a change this engine
-        already handled is skipped. Returns (changes handled, the cursor polled from)."""
+        already handled is skipped. What ``handle`` queues (a create) is committed in
+        batches, the last one with the cursor: one transaction per batch, not per record,
+        so a backfill of thousands holds the actor up for moments. Returns (changes
+        handled, the cursor polled from)."""
         cursor = await self._cursor(name)
         try:
             changes = await fetch(cursor)
@@ -506,27 +511,45 @@ class SciEngine:
             self._remote_trouble(f"poll {name}", exc)
             return 0, cursor
         handled, newest = 0, cursor
-        for change in changes:
-            item, changed_at, fields = identify(change)
-            newest = max(newest, changed_at)
-            seen = f"{name}:{item}"
-            if changed_at < math.floor(cursor) or self._already_seen(seen, fields):
-                continue
-            try:
-                await handle(change)
-            except NotReady:
+        queued: list[UnitOfWork] = []
+        marked: list[str] = []  # seen in this poll: forgotten again if the store fails
+        try:
+            for change in changes:
+                item, changed_at, fields = identify(change)
+                newest = max(newest, changed_at)
+                seen = f"{name}:{item}"
+                if changed_at < math.floor(cursor) or self._already_seen(seen, fields):
+                    continue
+                marked.append(seen)
+                try:
+                    if (work := await handle(change)) is not None:
+                        queued.append(work)
+                except NotReady:
+                    self._seen.pop(seen, None)
+                    await self._commit_queued(queued)
+                    return handled, cursor  # the cursor stays: the next poll comes back
+                except StoreUnavailable:
+                    raise
+                except Exception as exc:  # its next change brings it back
+                    await self._set_aside(f"{name} change {item}", exc)
+                handled += 1
+                if len(queued) >= QUEUE_BATCH:
+                    await self._commit_queued(queued)
+            await self._commit_queued(queued, {name: repr(newest)} if newest > cursor else {})
+        except StoreUnavailable:
+            for seen in marked:  # the cursor stays: the next poll handles them again
                 self._seen.pop(seen, None)
-                return handled, cursor  # the cursor stays: the next poll comes back here
-            except StoreUnavailable:
-                self._seen.pop(seen, None)
-                raise  # the store cannot be written: the whole poll waits for it
-            except Exception as exc:  # its next change brings it back
-                await self._set_aside(f"{name} change {item}", exc)
-            handled += 1
-        if newest > cursor:
-            await self._store.commit(UnitOfWork(sci_id=self.sci.id,
-                                                cursors={name: repr(newest)}))
+            raise  # the store cannot be written: the whole poll waits for it
         return handled, cursor
+
+    async def _commit_queued(self, queued: list[UnitOfWork],
+                             cursors: Mapping[str, str] | None = None) -> None:
+        """One transaction for the queued works (and the moved cursor); empties ``queued``."""
+        if queued or cursors:
+            await self._store.commit(UnitOfWork(
+                sci_id=self.sci.id, outbox=[d for w in queued for d in w.outbox],
+                history=[h for w in queued for h in w.history], cursors=cursors or {}))
+        queued.clear()
 
     def _already_seen(self, item: str, fields: dict[str, Any]) -> bool:
         """Polls overlap (whole-second and whole-minute precision): skip an item whose
@@ -724,22 +747,21 @@ class SciEngine:
             self._remote_trouble("unlink_note", exc)
 
     # -- auto-create ------------------------------------------------------------------------
-    async def _consider_create(self, record: ZohoSnapshot) -> None:
-        """Queue the record's create; the outbox runs it (``retry_due``), a slice at a time."""
+    async def _consider_create(self, record: ZohoSnapshot) -> UnitOfWork | None:
+        """The record's create to queue (the outbox runs it, a turn at a time), if any."""
         item = keys.record_item(record.id)
         if item in await self._store.parked_items(self.sci.id) or \
                 await self._store.outbox_items(self.sci.id, item):
-            return
+            return None
         decided = decide_create(self.policy, record, self.ctx, self.catalog)
         creates = [i for i in decided if isinstance(i, CreateJiraIssue)]
         if not creates:
-            return
+            return None
         draft = self._draft(keys.create_key(self.sci.id, record.id), item, creates[0])
         problems = [i.reason for i in decided if isinstance(i, Problem)]
-        await self._store.commit(UnitOfWork(
-            sci_id=self.sci.id, outbox=[draft],
-            history=[self._entry("zoho_to_jira", self._clock(), 1, len(problems),
-                                 "; ".join([creates[0].reason, *problems]))]))
+        return UnitOfWork(sci_id=self.sci.id, outbox=[draft],
+                          history=[self._entry("zoho_to_jira", self._clock(), 1, len(problems),
+                                               "; ".join([creates[0].reason, *problems]))])
 
     # -- manual operations (issue panel, API, CLI) -------------------------------------------
     async def link_manually(self, issue_key: str, record_id: str) -> Link:

@@ -298,6 +298,29 @@ async def test_the_echo_of_our_own_write_costs_no_pass(world: World, monkeypatch
     assert reads and (await issue_fields(world, key))["summary"] == "edited in Zoho"
 
 
+async def test_a_poll_queues_many_creates_in_a_few_transactions(world: World,
+                                                               monkeypatch) -> None:
+    """One transaction per batch of queued creates, not per record: the actor is held up
+    for moments, not for one disk sync per record."""
+    monkeypatch.setattr(engine_module, "QUEUE_BATCH", 2)
+    engine = world.build(sci(auto_create=True, link_note=False))
+    await engine.start()
+    await world.crm.insert("Cases", [{"Subject": f"bulk {n}", "Status": "New"}
+                                     for n in range(5)])
+    commits: list[UnitOfWork] = []
+    real = world.store.commit
+
+    async def counted(work: UnitOfWork) -> None:
+        commits.append(work)
+        await real(work)
+
+    monkeypatch.setattr(world.store, "commit", counted)
+    assert await engine.poll() == 5
+    assert [len(w.outbox) for w in commits] == [2, 2, 1]
+    assert not any(w.cursors for w in commits[:-1])  # a cursor moves with the last only
+    assert await world.store.outbox_depth("cases") == 5
+
+
 async def test_a_backfill_is_queued_and_runs_in_turns_between_live_work(
         world: World, monkeypatch) -> None:
     """Many new records at once: the poll only queues their creates; each outbox turn is
