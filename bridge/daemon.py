@@ -79,13 +79,8 @@ def actor_plan(
     return {
         sci.id: (fingerprint(sci, config), factory(sci))
         for sci in runtime.scis
-        if sci.enabled and not automation_off(sci, config)
+        if sci.enabled and not runtime.per_user(sci)
     }
-
-
-def automation_off(sci: SciConfig, config: Config) -> bool:
-    """Zoho CRM in Providers mode runs no background automation: its SCIs get no actor."""
-    return sci.zoho.system == "crm" and config.zoho.crm_providers
 
 
 async def save_scis(store: Store, config: Config) -> None:

@@ -57,6 +57,11 @@ class Runtime:
         jira = self.config.jira
         return jira.webhook_secret if jira else ""
 
+    def per_user(self, sci: SciConfig) -> bool:
+        """Zoho CRM in Providers mode: the panel acts with each viewer's own Zoho sign-in,
+        and no background automation runs (the SCI gets no actor)."""
+        return sci.zoho.system == "crm" and self.config.zoho.crm_providers
+
     def wake(self, sci_id: str, reason: str, records: tuple[str, ...] = ()) -> bool:
         """Ask an SCI to poll now (a Zoho change notification, a manual sync); ``records``:
         those the notice names, each linked one getting a pass."""

@@ -388,28 +388,26 @@ def register(commands: Any) -> None:
     action.add_argument("--all", action="store_true", help="replay every (listed) dead letter")
     dead.add_argument("--json", action="store_true", help="print JSON")
 
-    sync = commands.add_parser(
-        "sync-now", help="ask the running daemon to sync an SCI now (admin token in "
-                         f"${TOKEN_VARIABLE})")
-    sync.description = (f"Calls the running daemon's JSON API with the admin token in "
-                        f"${TOKEN_VARIABLE} (bridge token create --role admin); the token is "
-                        "never taken from the command line.")
-    sync.add_argument("sci", help="SCI id")
-    sync.add_argument("--config", required=True, type=Path,
-                      help="the daemon's TOML config (its [http] section gives the address)")
-    sync.add_argument("--url", help="the daemon's base URL (default: from the config's [http])")
-    sync.add_argument("--json", action="store_true", help="print JSON")
-    sync.set_defaults(handler=cmd_sync_now)
+    def through_daemon(name: str, help_text: str, handler: Callable[[argparse.Namespace], int],
+                       json_help: str = "print JSON") -> None:
+        parser: argparse.ArgumentParser = commands.add_parser(
+            name, help=f"{help_text} (admin token in ${TOKEN_VARIABLE})")
+        parser.description = (f"Calls the running daemon's JSON API with the admin token in "
+                              f"${TOKEN_VARIABLE} (bridge token create --role admin); the "
+                              "token is never taken from the command line.")
+        parser.add_argument("sci", help="SCI id")
+        parser.add_argument("--config", required=True, type=Path,
+                            help="the daemon's TOML config (its [http] section gives the "
+                                 "address)")
+        parser.add_argument("--url",
+                            help="the daemon's base URL (default: from the config's [http])")
+        parser.add_argument("--json", action="store_true", help=json_help)
+        parser.set_defaults(handler=handler)
 
-    fill = commands.add_parser(
-        "backfill", help="read every record of an SCI's Zoho source again, creating missing "
-                         f"issues, with a progress bar (admin token in ${TOKEN_VARIABLE})")
-    fill.add_argument("sci", help="SCI id")
-    fill.add_argument("--config", required=True, type=Path,
-                      help="the daemon's TOML config (its [http] section gives the address)")
-    fill.add_argument("--url", help="the daemon's base URL (default: from the config's [http])")
-    fill.add_argument("--json", action="store_true", help="print the result as JSON, no bar")
-    fill.set_defaults(handler=cmd_backfill)
+    through_daemon("sync-now", "ask the running daemon to sync an SCI now", cmd_sync_now)
+    through_daemon("backfill", "read every record of an SCI's Zoho source again, creating "
+                               "missing issues, with a progress bar", cmd_backfill,
+                   json_help="print the result as JSON, no bar")
 
     token = commands.add_parser("token", help="API tokens for the JSON admin API")
     token_commands = token.add_subparsers(dest="token_command", required=True,

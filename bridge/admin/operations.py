@@ -259,7 +259,7 @@ async def _summary(runtime: Runtime, record: SciRecord, dead_letters: int) -> Sc
     if definition is None:
         return msgspec.structs.replace(
             common, problem="the stored definition cannot be read by this version")
-    if definition.zoho.system == "crm" and runtime.config.zoho.crm_providers:
+    if runtime.per_user(definition):
         common = msgspec.structs.replace(common, status_reason=(
             "not running: Zoho CRM is in Providers mode (per-user sign-in), which runs no "
             "background automation; switch to App OAuth 2.0 on the Connections page"))
@@ -497,25 +497,20 @@ async def _issue(runtime: Runtime, issue_key: str) -> IssueView:
 async def _panel_scis(runtime: Runtime, issue: IssueView) -> list[PanelSci]:
     applying = [sci for sci in runtime.scis
                 if sci.enabled and sci.applies_to(issue.project, issue.issue_type)]
-    signed_in = any(_providers(runtime, sci) for sci in applying) and await _signed_in(runtime)
+    signed_in = any(runtime.per_user(sci) for sci in applying) and await _signed_in(runtime)
     return [_panel_sci(runtime, sci, signed_in) for sci in applying]
 
 
 def _panel_sci(runtime: Runtime, sci: SciConfig, signed_in: bool) -> PanelSci:
     crm = sci.zoho.system == "crm"
     title = CONNECTION_TITLES[CRM if crm else PROJECTS]
-    login = _providers(runtime, sci) and not signed_in
+    login = runtime.per_user(sci) and not signed_in
     return PanelSci(
         id=sci.id, name=sci.name, mode=sci.mode, zoho_system=sci.zoho.system,
         zoho_source=f"{title} · {sci.zoho.module}",
         link_label="Link a Zoho CRM record" if crm else "Link a Zoho Projects task/issue",
         problem=LOGIN_REQUIRED if login else _sci_problem(runtime, sci),
         sign_in_url=SIGN_IN_PATH if login else "")
-
-
-def _providers(runtime: Runtime, sci: SciConfig) -> bool:
-    """Zoho CRM in Providers mode: the panel acts with the viewer's own Zoho sign-in."""
-    return sci.zoho.system == "crm" and runtime.config.zoho.crm_providers
 
 
 async def _signed_in(runtime: Runtime) -> bool:
@@ -667,7 +662,7 @@ def _cached_records(cached: CachedAssociated) -> AssociatedRecords:
 
 async def _acting_viewer(runtime: Runtime, sci: SciConfig) -> str:
     """"" (the app's connection), or in Providers mode the viewer, who must be signed in."""
-    if not _providers(runtime, sci):
+    if not runtime.per_user(sci):
         return ""
     if not await _signed_in(runtime):
         raise Refused(LOGIN_REQUIRED)
@@ -678,7 +673,7 @@ async def _ask(runtime: Runtime, sci_id: str, work: Callable[[SciEngine], Awaita
     """Have the SCI's actor run ``work`` on its engine and wait for the answer. In Providers
     mode no actor runs: the work is done at once with the viewer's own Zoho sign-in."""
     sci = _running_sci(runtime, sci_id)
-    if _providers(runtime, sci):
+    if runtime.per_user(sci):
         return await _as_viewer(runtime, sci, work)
     info = runtime.supervisor.info(sci_id)
     if info is None:

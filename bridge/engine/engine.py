@@ -380,7 +380,8 @@ class SciEngine:
             handled += await self._poll_jira_side()
         if not self._auth_trouble:
             self._report_problem("")
-        await self._update_gauges()
+        if handled:  # an idle poll leaves the queues as they were: no gauge queries
+            await self._update_gauges()
         return handled
 
     async def _poll_zoho(self) -> int:
